@@ -1,0 +1,1 @@
+"""Pure access engine: Spacebring data to access windows to Tapkey changes."""

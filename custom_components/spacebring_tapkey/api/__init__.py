@@ -1,0 +1,1 @@
+"""HTTP clients for Spacebring and Tapkey; no Home Assistant imports."""

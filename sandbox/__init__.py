@@ -1,0 +1,1 @@
+"""Local emulator of the Spacebring and Tapkey APIs (and Tapkey OAuth)."""

@@ -1,0 +1,1 @@
+"""Tests for the Spacebring Tapkey integration."""
