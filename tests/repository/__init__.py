@@ -1,0 +1,1 @@
+"""Offline stand-ins for what hassfest and the HACS action check."""
