@@ -243,3 +243,25 @@ class Grant:
     state: GrantState = GrantState.OK
     active: bool = True
     contact_identifier: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LockLogEntry:
+    """One entry of a lock's log, e.g. a member opening a door with the app."""
+
+    id: str
+    bound_lock_id: str
+    lock_timestamp: datetime
+    contact_id: str | None = None
+    received_at: datetime | None = None
+    entry_no: int | None = None
+    log_type: str | None = None
+    command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult[T]:
+    """The records a list call could read, and the ones it left out with why."""
+
+    items: tuple[T, ...]
+    skipped: tuple[SkippedRecord, ...] = ()
