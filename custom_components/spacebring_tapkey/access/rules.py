@@ -1,0 +1,452 @@
+"""Spacebring records to desired access windows (DESIGN §2).
+
+`desired_access` is the only entry point. It reads one location's snapshot,
+the operator's access groups, the entry's rule settings and the ad-hoc
+grants, and returns one merged window per member, group and stretch of
+access, plus every record that grants nothing because something is wrong
+with it (each with a `SkipReason`). Records that grant nothing by design
+(cancelled, ended, tentative when not enabled, a resource without access)
+are not reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..api.models import (
+    Booking,
+    BookingStatus,
+    CustomerType,
+    Membership,
+    Person,
+    SkippedRecord,
+    SpacebringSnapshot,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionStatus,
+    normalize_email,
+)
+from .model import (
+    AccessGroup,
+    AccessReason,
+    AccessWindow,
+    AdHocGrant,
+    DesiredAccess,
+    RuleSettings,
+    SkipReason,
+    SourceKind,
+)
+from .zones import get_zone, start_of_local_day
+
+GRANTING_SUBSCRIPTION_STATUSES = frozenset(
+    {SubscriptionStatus.ACTIVE, SubscriptionStatus.SCHEDULED}
+)
+
+type _Piece = tuple[datetime, datetime | None, AccessReason]
+
+
+def desired_access(
+    snapshot: SpacebringSnapshot,
+    groups: Iterable[AccessGroup],
+    settings: RuleSettings,
+    adhoc: Iterable[AdHocGrant] = (),
+    *,
+    now: datetime,
+) -> DesiredAccess:
+    """Compute who should have access to which access group, and when.
+
+    Windows that end at or before `now` are left out. The result's windows
+    are grouped by member and access group, each group of windows sorted by
+    start; `skipped` starts with the snapshot's own skipped records.
+    """
+    collector = _Collector(snapshot, tuple(groups), now)
+    for subscription in snapshot.subscriptions:
+        collector.add_subscription(subscription, settings)
+    for booking in snapshot.bookings:
+        collector.add_booking(booking, settings)
+    for grant in adhoc:
+        collector.add_adhoc(grant)
+    return collector.result()
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolution:
+    """The access groups a record maps to, or why it maps to none."""
+
+    group_ids: tuple[str, ...]
+    label: str
+    problem: SkipReason | None = None
+    detail: str = ""
+
+
+class _GroupIndex:
+    """Access groups looked up by every key that can map a record to them."""
+
+    def __init__(self, groups: tuple[AccessGroup, ...]) -> None:
+        self.ids = frozenset(group.id for group in groups)
+        self.by_ref: dict[str, list[str]] = defaultdict(list)
+        self.by_plan: dict[str, list[str]] = defaultdict(list)
+        self.by_resource: dict[str, list[str]] = defaultdict(list)
+        self.by_type: dict[str, list[str]] = defaultdict(list)
+        for group in groups:
+            for keys, index in (
+                (group.tapkey_group_refs, self.by_ref),
+                (group.plan_ids, self.by_plan),
+                (group.resource_ids, self.by_resource),
+                (group.resource_types, self.by_type),
+            ):
+                for key in keys:
+                    index[key].append(group.id)
+
+    def mapped(
+        self,
+        *,
+        ref: str | None,
+        plan_id: str | None = None,
+        resource_id: str | None = None,
+        resource_type: str | None = None,
+    ) -> tuple[str, ...]:
+        """Groups claiming the Spacebring ref plus those the operator mapped."""
+        found: dict[str, None] = {}
+        for key, index in (
+            (ref, self.by_ref),
+            (plan_id, self.by_plan),
+            (resource_id, self.by_resource),
+            (resource_type, self.by_type),
+        ):
+            if key is not None and key in index:
+                found.update(dict.fromkeys(index[key]))
+        return tuple(found)
+
+
+class _Collector:
+    """Accumulates access pieces and skipped records for one rules run."""
+
+    def __init__(
+        self,
+        snapshot: SpacebringSnapshot,
+        groups: tuple[AccessGroup, ...],
+        now: datetime,
+    ) -> None:
+        self._snapshot = snapshot
+        self._now = now
+        self._index = _GroupIndex(groups)
+        self._plans = {plan.id: plan for plan in snapshot.plans}
+        self._resources = {resource.id: resource for resource in snapshot.resources}
+        self._companies = {
+            company.id: company
+            for company in snapshot.companies
+            if company.deleted is None
+        }
+        self._members: dict[str, list[Membership]] = defaultdict(list)
+        for membership in snapshot.memberships:
+            if (
+                membership.company_id is not None
+                and membership.approved
+                and membership.deleted is None
+            ):
+                self._members[membership.company_id].append(membership)
+        self._pieces: dict[tuple[str, str], list[_Piece]] = {}
+        self._skipped: dict[SkippedRecord, None] = dict.fromkeys(snapshot.skipped)
+        self._unmapped: set[str] = set()
+        self._booking_resolutions: dict[str, _Resolution] = {}
+        self._item_resolutions: dict[
+            tuple[str | None, str | None, str | None], _Resolution
+        ] = {}
+        self._names: dict[str, str] | None = None
+
+    # --- shared helpers
+
+    def _skip(
+        self, kind: SourceKind, record_id: str, reason: SkipReason, detail: str = ""
+    ) -> None:
+        self._skipped[SkippedRecord(kind, record_id, reason, detail)] = None
+
+    def _add(
+        self,
+        email: str,
+        group_ids: tuple[str, ...],
+        start: datetime,
+        end: datetime | None,
+        reason: AccessReason,
+    ) -> None:
+        pieces = self._pieces
+        for group_id in group_ids:
+            key = (email, group_id)
+            bucket = pieces.get(key)
+            if bucket is None:
+                pieces[key] = [(start, end, reason)]
+            else:
+                bucket.append((start, end, reason))
+
+    def _is_unmapped(self, ref: str) -> bool:
+        """Whether no access group claims Spacebring group `ref` (noted if so)."""
+        if ref in self._index.by_ref:
+            return False
+        self._unmapped.add(ref)
+        return True
+
+    # --- subscriptions
+
+    def add_subscription(
+        self, subscription: Subscription, settings: RuleSettings
+    ) -> None:
+        """Add access for every member a granting subscription covers."""
+        if (
+            subscription.deleted is not None
+            or subscription.status not in GRANTING_SUBSCRIPTION_STATUSES
+        ):
+            return
+        kind = SourceKind.SUBSCRIPTION
+        sub_id = subscription.id
+        end = subscription.end
+        if end is not None and end < subscription.start:
+            self._skip(kind, sub_id, SkipReason.END_BEFORE_START)
+            return
+        if end is not None and end <= self._now:
+            return
+        zone_name = (
+            subscription.timezone
+            or self._snapshot.location.timezone
+            or settings.default_timezone
+        )
+        zone = get_zone(zone_name)
+        if zone is None:
+            self._skip(kind, sub_id, SkipReason.UNKNOWN_TIME_ZONE, zone_name)
+            return
+        members = self._subscribers(subscription)
+        if not members:
+            return
+        start = start_of_local_day(subscription.start, zone)
+        for item in subscription.items:
+            if (
+                item.start is not None
+                and item.end is not None
+                and item.end < item.start
+            ):
+                self._skip(kind, sub_id, SkipReason.END_BEFORE_START, item.id)
+                continue
+            resolution = self._resolve_item(item)
+            if not resolution.group_ids:
+                if resolution.problem is not None:
+                    self._skip(kind, sub_id, resolution.problem, resolution.detail)
+                continue
+            item_start = start
+            if item.start is not None:
+                item_start = max(start, start_of_local_day(item.start, zone))
+            item_end = end
+            if item.end is not None and (item_end is None or item.end < item_end):
+                item_end = item.end
+            if item_end is not None and (
+                item_end <= item_start or item_end <= self._now
+            ):
+                continue
+            label = item.title or resolution.label
+            for email, person in members:
+                reason = AccessReason(kind, sub_id, label, person)
+                self._add(email, resolution.group_ids, item_start, item_end, reason)
+
+    def _subscribers(self, subscription: Subscription) -> list[tuple[str, str]]:
+        """(e-mail, display name) of everyone the subscription covers."""
+        kind = SourceKind.SUBSCRIPTION
+        if subscription.customer_type is CustomerType.USER:
+            if subscription.user is None:
+                self._skip(kind, subscription.id, SkipReason.NO_PERSON)
+                return []
+            people: Iterable[Person] = (subscription.user,)
+        else:
+            company_id = subscription.company_id
+            if company_id is None:
+                self._skip(kind, subscription.id, SkipReason.NO_PERSON)
+                return []
+            if company_id not in self._companies:
+                self._skip(
+                    kind, subscription.id, SkipReason.UNKNOWN_COMPANY, company_id
+                )
+                return []
+            people = (membership.user for membership in self._members[company_id])
+        return self._identities(kind, subscription.id, people)
+
+    def _identities(
+        self, kind: SourceKind, record_id: str, people: Iterable[Person]
+    ) -> list[tuple[str, str]]:
+        """Distinct (e-mail, display name) of `people`; reports those without."""
+        found: dict[str, str] = {}
+        for person in people:
+            email = normalize_email(person.email)
+            if email is None:
+                self._skip(kind, record_id, SkipReason.NO_EMAIL, person.user_id)
+            elif email not in found:
+                found[email] = person.display_name
+        return list(found.items())
+
+    def _resolve_item(self, item: SubscriptionItem) -> _Resolution:
+        key = (item.tapkey_group_ref, item.plan_id, item.resource_id)
+        resolution = self._item_resolutions.get(key)
+        if resolution is None:
+            resolution = self._item_resolutions[key] = self._map_item(item)
+        return resolution
+
+    def _map_item(self, item: SubscriptionItem) -> _Resolution:
+        """Item group, else the plan's, else the rented resource's; plus mappings."""
+        plan = self._plans.get(item.plan_id) if item.plan_id is not None else None
+        resource = (
+            self._resources.get(item.resource_id)
+            if item.resource_id is not None
+            else None
+        )
+        ref = item.tapkey_group_ref
+        if ref is None and plan is not None:
+            ref = plan.tapkey_group_ref
+        if ref is None and resource is not None:
+            ref = resource.tapkey_group_ref
+        group_ids = self._index.mapped(
+            ref=ref,
+            plan_id=item.plan_id,
+            resource_id=item.resource_id,
+            resource_type=resource.type if resource is not None else None,
+        )
+        label = (plan.title if plan is not None else None) or (
+            resource.title if resource is not None else ""
+        )
+        problem: SkipReason | None = None
+        detail = ""
+        if ref is not None and self._is_unmapped(ref):
+            problem, detail = SkipReason.UNMAPPED_GROUP, ref
+        elif (
+            item.tapkey_group_ref is None and item.plan_id is not None and plan is None
+        ):
+            problem, detail = SkipReason.UNKNOWN_PLAN, item.plan_id
+        elif (
+            item.tapkey_group_ref is None
+            and item.resource_id is not None
+            and resource is None
+        ):
+            problem, detail = SkipReason.UNKNOWN_RESOURCE, item.resource_id
+        return _Resolution(group_ids, label, problem, detail)
+
+    # --- bookings
+
+    def add_booking(self, booking: Booking, settings: RuleSettings) -> None:
+        """Add access for the booker and every invitee, with grace."""
+        if booking.deleted is not None or booking.status is BookingStatus.CANCELED:
+            return
+        if booking.status is BookingStatus.TENTATIVE and not settings.include_tentative:
+            return
+        kind = SourceKind.BOOKING
+        if booking.end < booking.start:
+            self._skip(kind, booking.id, SkipReason.END_BEFORE_START)
+            return
+        start = booking.start - settings.grace_before
+        end = booking.end + settings.grace_after
+        if end <= self._now or end <= start:
+            return
+        resolution = self._booking_resolutions.get(booking.resource_id)
+        if resolution is None:
+            resolution = self._map_resource(booking.resource_id)
+            self._booking_resolutions[booking.resource_id] = resolution
+        if not resolution.group_ids:
+            if resolution.problem is not None:
+                self._skip(kind, booking.id, resolution.problem, resolution.detail)
+            return
+        people = (
+            (booking.owner, *booking.attendees)
+            if booking.owner is not None
+            else booking.attendees
+        )
+        if not people:
+            self._skip(kind, booking.id, SkipReason.NO_PERSON)
+            return
+        label = resolution.label or booking.title or ""
+        for email, person in self._identities(kind, booking.id, people):
+            reason = AccessReason(kind, booking.id, label, person)
+            self._add(email, resolution.group_ids, start, end, reason)
+
+    def _map_resource(self, resource_id: str) -> _Resolution:
+        """The resource's Spacebring group plus the operator's mappings."""
+        resource = self._resources.get(resource_id)
+        if resource is None:
+            group_ids = self._index.mapped(ref=None, resource_id=resource_id)
+            return _Resolution(group_ids, "", SkipReason.UNKNOWN_RESOURCE, resource_id)
+        ref = resource.tapkey_group_ref
+        group_ids = self._index.mapped(
+            ref=ref, resource_id=resource.id, resource_type=resource.type
+        )
+        if ref is not None and self._is_unmapped(ref):
+            return _Resolution(
+                group_ids, resource.title, SkipReason.UNMAPPED_GROUP, ref
+            )
+        return _Resolution(group_ids, resource.title)
+
+    # --- ad-hoc grants
+
+    def add_adhoc(self, grant: AdHocGrant) -> None:
+        """Add access granted by hand."""
+        kind = SourceKind.ADHOC
+        email = normalize_email(grant.email)
+        if email is None:
+            self._skip(kind, grant.id, SkipReason.NO_EMAIL)
+            return
+        if grant.group_id not in self._index.ids:
+            self._skip(kind, grant.id, SkipReason.UNKNOWN_GROUP, grant.group_id)
+            return
+        if grant.end <= grant.start:
+            self._skip(kind, grant.id, SkipReason.END_BEFORE_START)
+            return
+        if grant.end <= self._now:
+            return
+        reason = AccessReason(kind, grant.id, grant.note, self._name_of(email))
+        self._add(email, (grant.group_id,), grant.start, grant.end, reason)
+
+    def _name_of(self, email: str) -> str:
+        """A member's display name from the memberships, else empty."""
+        if self._names is None:
+            self._names = {}
+            for membership in self._snapshot.memberships:
+                known = normalize_email(membership.user.email)
+                if known is not None:
+                    self._names.setdefault(known, membership.user.display_name)
+        return self._names.get(email, "")
+
+    # --- result
+
+    def result(self) -> DesiredAccess:
+        """Merge the pieces of each member and group into windows."""
+        windows: list[AccessWindow] = []
+        append = windows.append
+        for (email, group_id), pieces in self._pieces.items():
+            if len(pieces) == 1:
+                start, end, reason = pieces[0]
+                append(AccessWindow(email, group_id, start, end, (reason,)))
+                continue
+            pieces.sort(key=_piece_start)
+            windows.extend(_merge(email, group_id, pieces))
+        return DesiredAccess(
+            windows=tuple(windows),
+            skipped=tuple(self._skipped),
+            unmapped_group_refs=frozenset(self._unmapped),
+        )
+
+
+def _piece_start(piece: _Piece) -> datetime:
+    return piece[0]
+
+
+def _merge(email: str, group_id: str, pieces: list[_Piece]) -> list[AccessWindow]:
+    """Merge overlapping and touching pieces (sorted by start) into windows."""
+    merged: list[AccessWindow] = []
+    start, end, first_reason = pieces[0]
+    reasons: dict[AccessReason, None] = {first_reason: None}
+    for piece_start, piece_end, reason in pieces[1:]:
+        if end is None or piece_start <= end:
+            if end is not None and (piece_end is None or piece_end > end):
+                end = piece_end
+            reasons[reason] = None
+            continue
+        merged.append(AccessWindow(email, group_id, start, end, tuple(reasons)))
+        start, end, reasons = piece_start, piece_end, {reason: None}
+    merged.append(AccessWindow(email, group_id, start, end, tuple(reasons)))
+    return merged
