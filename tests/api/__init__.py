@@ -1,0 +1,1 @@
+"""Tests of the Spacebring and Tapkey clients against the sandbox."""
