@@ -1,0 +1,710 @@
+"""The Tapkey client against the sandbox's Tapkey API over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+import random
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+import pytest
+
+from custom_components.spacebring_tapkey.api.errors import (
+    ApiAuthError,
+    ApiConflictError,
+    ApiConnectionError,
+    ApiForbiddenError,
+    ApiInvalidResponseError,
+    ApiNotFoundError,
+    ApiPlanLimitError,
+    ApiRateLimitedError,
+    ApiRequestError,
+    ApiServerError,
+)
+from custom_components.spacebring_tapkey.api.http import RateLimiter, RetryPolicy
+from custom_components.spacebring_tapkey.api.models import GrantState, TargetKind
+from custom_components.spacebring_tapkey.api.tapkey import (
+    TRIGGER_LOCK_FILTER,
+    TapkeyClient,
+    format_timestamp,
+    odata_equals,
+)
+from sandbox.clock import SandboxClock
+from sandbox.const import TAPKEY_CLIENT_ID
+from sandbox.faults import FaultInjector, FaultKind, fault_middleware
+from sandbox.tapkey import TapkeyState, register_tapkey_routes
+from sandbox.tapkey_generate import DEMO_OWNER_NAME
+from sandbox.tapkey_oauth import ALL_SCOPES
+from sandbox.tapkey_records import OwnerAccount
+
+NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+MEMBERS = [f"member{n:03d}@example.com" for n in range(480)]
+CLEANING_ICAL = "\r\n".join(
+    (
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "BEGIN:VEVENT",
+        "DTSTART:20250303T080000Z",
+        "DTEND:20250303T180000Z",
+        "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    )
+)
+
+
+class StaticToken:
+    """A token provider handing out one fixed token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def async_get_access_token(self) -> str:
+        return self.token
+
+
+@dataclass
+class Sandbox:
+    """A running Tapkey sandbox and a client pointed at it."""
+
+    state: TapkeyState
+    clock: SandboxClock
+    faults: FaultInjector
+    client: TapkeyClient
+    tokens: StaticToken
+    base_url: str
+
+    @property
+    def owner(self) -> OwnerAccount:
+        return self.state.owner_named(DEMO_OWNER_NAME)
+
+    def lock_id(self, title: str) -> str:
+        return next(
+            lock.id for lock in self.owner.locks.values() if lock.title == title
+        )
+
+    def contact_id(self, identifier: str) -> str:
+        contact = self.state.find_contact(self.owner, "tapkey", identifier)
+        assert contact is not None
+        return contact.id
+
+
+FAST_RETRIES = RetryPolicy(
+    max_attempts=3, backoff_base=0.01, backoff_max=0.02, request_timeout=2.0
+)
+
+
+@pytest.fixture
+async def sandbox(socket_enabled: None) -> AsyncIterator[Sandbox]:
+    """The Tapkey half of the sandbox on 127.0.0.1, clock frozen at NOW."""
+    clock = SandboxClock(lambda: NOW)
+    clock.freeze()
+    state = TapkeyState.generate(random.Random(7), member_emails=MEMBERS, now=NOW)
+    faults = FaultInjector(seed=3, retry_after_seconds=0)
+    app = web.Application(middlewares=[fault_middleware(faults)])
+    register_tapkey_routes(app, state, clock.now)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    token = state.oauth.issue_tokens(TAPKEY_CLIENT_ID, ALL_SCOPES, now=NOW)
+    tokens = StaticToken(token["access_token"])
+    base_url = str(server.make_url("/api/v1"))
+    async with aiohttp.ClientSession() as session:
+        client = TapkeyClient(
+            session,
+            tokens,
+            base_url=base_url,
+            policy=FAST_RETRIES,
+            limiter=RateLimiter(1000),
+        )
+        yield Sandbox(state, clock, faults, client, tokens, base_url)
+    await server.close()
+
+
+# --- reading ------------------------------------------------------------------
+
+
+async def test_owners_are_the_locking_systems_of_the_account(sandbox: Sandbox) -> None:
+    owners = await sandbox.client.async_get_owners()
+
+    assert [owner.name for owner in owners.items] == [
+        "Demo Coworking",
+        "Demo Coworking Annex",
+    ]
+    assert owners.skipped == ()
+
+
+async def test_bound_locks_say_whether_they_support_weekly_schedules(
+    sandbox: Sandbox,
+) -> None:
+    locks = await sandbox.client.async_get_bound_locks(sandbox.owner.id)
+
+    by_title = {lock.title: lock for lock in locks.items}
+    assert len(locks.items) == len(sandbox.owner.locks)
+    assert by_title["Front door"].supports_time_restriction is True
+    assert by_title["Parking gate"].supports_time_restriction is False
+    assert {lock.kind for lock in locks.items} == {TargetKind.LOCK}
+
+
+async def test_lock_groups_are_group_targets(sandbox: Sandbox) -> None:
+    groups = await sandbox.client.async_get_lock_groups(sandbox.owner.id)
+
+    assert [group.title for group in groups.items] == [
+        "All doors",
+        "Entrance",
+        "Meeting rooms",
+        "Offices",
+    ]
+    assert {group.kind for group in groups.items} == {TargetKind.LOCK_GROUP}
+
+
+async def test_contacts_are_read_across_pages(sandbox: Sandbox) -> None:
+    assert len(sandbox.owner.contacts) > 100  # 120 earlier members + 2 staff
+
+    contacts = await sandbox.client.async_get_contacts(sandbox.owner.id)
+
+    assert [c.id for c in contacts.items] == list(sandbox.owner.contacts)
+    assert sandbox.client.requests_sent == 2
+
+
+async def test_grants_beyond_one_hundred_arrive_exactly_once(sandbox: Sandbox) -> None:
+    contact_id = sandbox.contact_id("cleaning@demo-coworking.example")
+    for hour in range(250):
+        sandbox.state.create_grant(
+            sandbox.owner.id,
+            contact_id=contact_id,
+            bound_lock_id=sandbox.lock_id("Room 1"),
+            valid_from=NOW + timedelta(hours=hour),
+            valid_before=NOW + timedelta(hours=hour + 1),
+        )
+
+    grants = await sandbox.client.async_get_grants(sandbox.owner.id)
+
+    assert len(sandbox.owner.grants) == 255
+    assert [grant.id for grant in grants.items] == list(sandbox.owner.grants)
+    assert sandbox.client.requests_sent == 3
+
+
+async def test_revoked_grants_are_listed_unless_filtered_out(sandbox: Sandbox) -> None:
+    everything = await sandbox.client.async_get_grants(sandbox.owner.id)
+    active = await sandbox.client.async_get_grants(
+        sandbox.owner.id, odata_filter=odata_equals({"active": True})
+    )
+
+    revoked = [g for g in everything.items if g.state is GrantState.REVOKED]
+    assert len(revoked) == 1
+    assert revoked[0].active is False
+    assert {g.id for g in active.items} == {g.id for g in everything.items} - {
+        revoked[0].id
+    }
+
+
+async def test_log_entries_since_a_moment_are_the_later_lock_openings(
+    sandbox: Sandbox,
+) -> None:
+    since = datetime(2025, 3, 1, tzinfo=UTC)  # the crew came at 06:xx each day
+
+    entries = await sandbox.client.async_get_log_entries(sandbox.owner.id, since=since)
+    everything = await sandbox.client.async_get_log_entries(sandbox.owner.id)
+
+    assert len(everything.items) == 3
+    assert [e.lock_timestamp >= since for e in everything.items] == [False, True, True]
+    assert [e.id for e in entries.items] == [e.id for e in everything.items[1:]]
+    assert {e.command for e in entries.items} == {"TriggerLock"}
+
+
+async def test_a_broken_record_is_skipped_and_reported_not_fatal(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(FaultKind.BROKEN_RECORD, route="/api/v1/Owners/*/Grants")
+
+    grants = await sandbox.client.async_get_grants(sandbox.owner.id)
+
+    [broken] = sandbox.faults.broken_records
+    assert len(grants.items) == len(sandbox.owner.grants) - 1
+    assert broken.record_id not in {grant.id for grant in grants.items}
+    assert [(s.kind, s.record_id) for s in grants.skipped] == [
+        ("tapkey_grant", broken.record_id)
+    ]
+    assert grants.skipped[0].reason == f"{broken.field} is not an ISO-8601 date-time"
+
+
+# --- contacts -----------------------------------------------------------------
+
+
+async def test_find_contact_ignores_case_and_spaces(sandbox: Sandbox) -> None:
+    stored = next(
+        c
+        for c in sandbox.owner.contacts.values()
+        if c.identifier != c.identifier.lower()
+    )
+
+    found = await sandbox.client.async_find_contact(
+        sandbox.owner.id, f"  {stored.identifier.lower()} "
+    )
+    missing = await sandbox.client.async_find_contact(
+        sandbox.owner.id, "nobody@example.com"
+    )
+
+    assert found is not None
+    assert found.id == stored.id
+    assert missing is None
+
+
+async def test_find_contact_needs_an_email(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match="e-mail"):
+        await sandbox.client.async_find_contact(sandbox.owner.id, "  ")
+
+
+async def test_create_contact_adds_it_to_the_locking_system(sandbox: Sandbox) -> None:
+    contact = await sandbox.client.async_create_contact(
+        sandbox.owner.id, "new.member@example.com", title="New Member"
+    )
+
+    stored = sandbox.owner.contacts[contact.id]
+    assert (stored.identifier, stored.title) == ("new.member@example.com", "New Member")
+
+
+async def test_creating_an_existing_contact_returns_it(sandbox: Sandbox) -> None:
+    existing_id = sandbox.contact_id("facility@demo-coworking.example")
+    before = len(sandbox.owner.contacts)
+
+    contact = await sandbox.client.async_create_contact(
+        sandbox.owner.id, "Facility@Demo-Coworking.example"
+    )
+
+    assert contact.id == existing_id
+    assert len(sandbox.owner.contacts) == before
+
+
+async def test_a_new_contact_beyond_the_plan_limit_is_a_plan_limit_error(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.state.set_contact_limit(len(sandbox.owner.contacts))
+
+    with pytest.raises(ApiPlanLimitError) as caught:
+        await sandbox.client.async_create_contact(sandbox.owner.id, "x@example.com")
+
+    assert caught.value.status == 402
+
+
+async def test_contact_creation_is_retried_after_a_gateway_error(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(FaultKind.UNAVAILABLE, route="/api/v1/Owners/*/Contacts")
+
+    contact = await sandbox.client.async_create_contact(
+        sandbox.owner.id, "a@example.com"
+    )
+
+    assert contact.id in sandbox.owner.contacts
+    assert sandbox.client.requests_sent == 2
+
+
+# --- grants -------------------------------------------------------------------
+
+
+async def test_create_grant_stores_the_window_and_schedule(sandbox: Sandbox) -> None:
+    contact_id = sandbox.contact_id("cleaning@demo-coworking.example")
+    valid_from = NOW + timedelta(hours=2, minutes=30)
+    valid_before = NOW + timedelta(hours=7, minutes=30)
+
+    grant = await sandbox.client.async_create_grant(
+        sandbox.owner.id,
+        contact_id=contact_id,
+        bound_lock_id=sandbox.lock_id("Room 2"),
+        valid_from=valid_from,
+        valid_before=valid_before,
+        time_restriction_ical=CLEANING_ICAL,
+    )
+
+    stored = sandbox.owner.grants[grant.id]
+    assert (stored.valid_from, stored.valid_before) == (valid_from, valid_before)
+    assert stored.time_restriction_ical == CLEANING_ICAL
+    assert (grant.valid_from, grant.valid_before) == (valid_from, valid_before)
+    assert grant.state is GrantState.OK
+
+
+async def test_create_grant_without_end_is_open_ended(sandbox: Sandbox) -> None:
+    grant = await sandbox.client.async_create_grant(
+        sandbox.owner.id,
+        contact_id=sandbox.contact_id("facility@demo-coworking.example"),
+        bound_lock_id=sandbox.lock_id("Parking gate"),
+        valid_from=NOW,
+        valid_before=None,
+    )
+
+    assert sandbox.owner.grants[grant.id].valid_before is None
+
+
+async def test_create_grant_on_an_unknown_lock_is_not_found(sandbox: Sandbox) -> None:
+    with pytest.raises(ApiNotFoundError):
+        await sandbox.client.async_create_grant(
+            sandbox.owner.id,
+            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id="no-such-lock",
+            valid_from=NOW,
+            valid_before=NOW + timedelta(hours=1),
+        )
+
+
+async def test_a_schedule_on_a_lock_without_support_is_a_request_error(
+    sandbox: Sandbox,
+) -> None:
+    with pytest.raises(ApiRequestError) as caught:
+        await sandbox.client.async_create_grant(
+            sandbox.owner.id,
+            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=sandbox.lock_id("Parking gate"),
+            valid_from=NOW,
+            valid_before=None,
+            time_restriction_ical=CLEANING_ICAL,
+        )
+
+    assert caught.value.status == 400
+
+
+async def test_create_grant_needs_aware_times(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await sandbox.client.async_create_grant(
+            sandbox.owner.id,
+            contact_id="c",
+            bound_lock_id="l",
+            valid_from=datetime(2025, 3, 3, 9, 0),
+            valid_before=None,
+        )
+
+
+async def test_a_grant_put_that_failed_before_tapkey_acted_is_not_repeated(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(
+        FaultKind.UNAVAILABLE, route="/api/v1/Owners/*/Grants", count=1
+    )
+    before = dict(sandbox.owner.grants)
+
+    with pytest.raises(ApiServerError) as caught:
+        await sandbox.client.async_create_grant(
+            sandbox.owner.id,
+            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=sandbox.lock_id("Room 3"),
+            valid_from=NOW,
+            valid_before=NOW + timedelta(hours=1),
+        )
+
+    assert caught.value.status == 503
+    assert sandbox.owner.grants == before
+    assert sandbox.client.requests_sent == 2  # the PUT once, then one read-back
+
+
+async def test_a_grant_created_despite_a_broken_answer_is_found_not_repeated(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners/*/Grants")
+    before = set(sandbox.owner.grants)
+
+    grant = await sandbox.client.async_create_grant(
+        sandbox.owner.id,
+        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=sandbox.lock_id("Room 3"),
+        valid_from=NOW,
+        valid_before=NOW + timedelta(hours=1),
+    )
+
+    assert set(sandbox.owner.grants) - before == {grant.id}
+
+
+async def test_when_grants_cannot_be_read_back_the_put_failure_is_raised(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(
+        FaultKind.SERVER_ERROR, route="/api/v1/Owners/*/Grants", count=2
+    )
+    before = dict(sandbox.owner.grants)
+
+    with pytest.raises(ApiServerError):
+        await sandbox.client.async_create_grant(
+            sandbox.owner.id,
+            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=sandbox.lock_id("Room 3"),
+            valid_from=NOW,
+            valid_before=NOW + timedelta(hours=1),
+        )
+
+    assert sandbox.owner.grants == before
+    assert sandbox.client.requests_sent == 2
+
+
+async def test_a_reset_grant_put_is_resent_once_by_aiohttp_and_creates_one_grant(
+    sandbox: Sandbox,
+) -> None:
+    # aiohttp resends a PUT (an idempotent method to HTTP) once by itself
+    # when the connection drops; Tapkey did not act on the reset request.
+    sandbox.faults.fail_next(
+        FaultKind.CONNECTION_RESET, route="/api/v1/Owners/*/Grants"
+    )
+    before = set(sandbox.owner.grants)
+
+    grant = await sandbox.client.async_create_grant(
+        sandbox.owner.id,
+        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=sandbox.lock_id("Room 3"),
+        valid_from=NOW,
+        valid_before=NOW + timedelta(hours=1),
+    )
+
+    assert set(sandbox.owner.grants) - before == {grant.id}
+    assert sandbox.client.requests_sent == 1
+
+
+async def test_revoked_grant_stays_listed_as_revoked(sandbox: Sandbox) -> None:
+    grant = await sandbox.client.async_create_grant(
+        sandbox.owner.id,
+        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=sandbox.lock_id("Office 1"),
+        valid_from=NOW,
+        valid_before=NOW + timedelta(days=3),
+    )
+
+    await sandbox.client.async_revoke_grant(sandbox.owner.id, grant.id)
+    await sandbox.client.async_revoke_grant(sandbox.owner.id, grant.id)
+    grants = await sandbox.client.async_get_grants(
+        sandbox.owner.id, odata_filter=odata_equals({"contactId": grant.contact_id})
+    )
+
+    listed = next(g for g in grants.items if g.id == grant.id)
+    assert (listed.state, listed.active) == (GrantState.REVOKED, False)
+
+
+async def test_revoking_an_unknown_grant_is_not_found(sandbox: Sandbox) -> None:
+    with pytest.raises(ApiNotFoundError):
+        await sandbox.client.async_revoke_grant(sandbox.owner.id, "no-such-grant")
+
+
+async def test_an_unknown_locking_system_is_not_found(sandbox: Sandbox) -> None:
+    with pytest.raises(ApiNotFoundError):
+        await sandbox.client.async_get_grants("no-such-owner")
+
+
+# --- authorisation and transport failures ---------------------------------------
+
+
+async def test_an_expired_token_is_an_auth_error(sandbox: Sandbox) -> None:
+    sandbox.clock.advance(sandbox.state.oauth.access_token_lifetime)
+
+    with pytest.raises(ApiAuthError) as caught:
+        await sandbox.client.async_get_owners()
+
+    assert caught.value.status == 401
+
+
+async def test_a_token_without_the_scope_is_forbidden(sandbox: Sandbox) -> None:
+    issued = sandbox.state.oauth.issue_tokens(
+        TAPKEY_CLIENT_ID, frozenset({"read:owneraccounts"}), now=NOW
+    )
+    sandbox.tokens.token = issued["access_token"]
+
+    owners = await sandbox.client.async_get_owners()
+    with pytest.raises(ApiForbiddenError):
+        await sandbox.client.async_get_grants(owners.items[0].id)
+
+
+async def test_rate_limited_reads_wait_and_succeed(sandbox: Sandbox) -> None:
+    sandbox.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners")
+    sandbox.faults.fail_next(
+        FaultKind.RATE_LIMITED_NO_RETRY_AFTER, route="/api/v1/Owners"
+    )
+
+    owners = await sandbox.client.async_get_owners()
+
+    assert len(owners.items) == 2
+    assert sandbox.client.requests_sent == 3
+
+
+async def test_rate_limiting_that_outlasts_the_retries_is_reported(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners", count=3)
+
+    with pytest.raises(ApiRateLimitedError) as caught:
+        await sandbox.client.async_get_owners()
+
+    assert caught.value.retry_after == 0
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [FaultKind.BAD_GATEWAY, FaultKind.CONNECTION_RESET, FaultKind.MALFORMED_JSON],
+)
+async def test_transient_read_failures_are_retried(
+    sandbox: Sandbox, kind: FaultKind
+) -> None:
+    sandbox.faults.fail_next(kind, route="/api/v1/Owners/*/BoundLocks")
+
+    locks = await sandbox.client.async_get_bound_locks(sandbox.owner.id)
+
+    assert len(locks.items) == len(sandbox.owner.locks)
+
+
+async def test_an_internal_server_error_is_a_server_error(sandbox: Sandbox) -> None:
+    sandbox.faults.fail_next(FaultKind.SERVER_ERROR, route="/api/v1/Owners")
+
+    with pytest.raises(ApiServerError) as caught:
+        await sandbox.client.async_get_owners()
+
+    assert caught.value.status == 500
+
+
+async def test_garbage_that_outlasts_the_retries_is_an_invalid_response(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners", count=3)
+
+    with pytest.raises(ApiInvalidResponseError):
+        await sandbox.client.async_get_owners()
+
+
+async def test_an_unreachable_service_is_a_connection_error(
+    socket_enabled: None,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        client = TapkeyClient(
+            session,
+            StaticToken("t"),
+            base_url="http://127.0.0.1:9/api/v1",
+            policy=RetryPolicy(max_attempts=1),
+        )
+        with pytest.raises(ApiConnectionError):
+            await client.async_get_owners()
+
+
+def test_filters_quote_text_and_format_times() -> None:
+    assert odata_equals({"identifier": "o'brien@example.com", "active": False}) == (
+        "identifier eq 'o''brien@example.com' and active eq false"
+    )
+    assert odata_equals({"validFrom": NOW}) == "validFrom eq 2025-03-03T09:00:00Z"
+    assert TRIGGER_LOCK_FILTER == "logType eq 'Command' and command eq 'TriggerLock'"
+    assert format_timestamp(NOW.astimezone(datetime.now(UTC).astimezone().tzinfo)) == (
+        "2025-03-03T09:00:00Z"
+    )
+
+
+# --- answers the sandbox never gives ----------------------------------------------
+
+
+type StartScripted = Callable[[web.RouteTableDef], Awaitable[TapkeyClient]]
+
+
+@pytest.fixture
+async def scripted(socket_enabled: None) -> AsyncIterator[StartScripted]:
+    """Start a bare server with a test's own routes; a client reads 2 per page."""
+    servers: list[TestServer] = []
+    async with aiohttp.ClientSession() as session:
+
+        async def start(routes: web.RouteTableDef) -> TapkeyClient:
+            app = web.Application()
+            app.add_routes(routes)
+            server = TestServer(app, host="127.0.0.1")
+            await server.start_server()
+            servers.append(server)
+            return TapkeyClient(
+                session,
+                StaticToken("t"),
+                base_url=str(server.make_url("/api/v1")),
+                policy=FAST_RETRIES,
+                page_size=2,
+            )
+
+        yield start
+    for server in servers:
+        await server.close()
+
+
+def _contact(contact_id: str) -> dict[str, str]:
+    return {"id": contact_id, "identifier": f"{contact_id}@example.com"}
+
+
+async def test_a_server_ignoring_skip_is_an_invalid_response(
+    scripted: StartScripted,
+) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.get("/api/v1/Owners/o/Contacts")
+    async def same_page(_: web.Request) -> web.Response:
+        return web.json_response([_contact("a"), _contact("b")])
+
+    client = await scripted(routes)
+
+    with pytest.raises(ApiInvalidResponseError, match="repeated a page"):
+        await client.async_get_contacts("o")
+
+
+async def test_a_record_shifted_into_the_next_page_is_delivered_once(
+    scripted: StartScripted,
+) -> None:
+    pages = {"0": ["a", "b"], "2": ["b", "c"], "4": ["d"]}
+    routes = web.RouteTableDef()
+
+    @routes.get("/api/v1/Owners/o/Contacts")
+    async def shifting(request: web.Request) -> web.Response:
+        assert request.headers["Authorization"] == "Bearer t"
+        assert request.query["$top"] == "2"
+        return web.json_response([_contact(c) for c in pages[request.query["$skip"]]])
+
+    client = await scripted(routes)
+
+    contacts = await client.async_get_contacts("o")
+
+    assert [c.id for c in contacts.items] == ["a", "b", "c", "d"]
+
+
+async def test_a_conflict_without_a_matching_contact_is_a_conflict_error(
+    scripted: StartScripted,
+) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.put("/api/v1/Owners/o/Contacts")
+    async def conflict(_: web.Request) -> web.Response:
+        return web.json_response({"ErrorCode": "Conflict"}, status=409)
+
+    @routes.get("/api/v1/Owners/o/Contacts")
+    async def none(_: web.Request) -> web.Response:
+        return web.json_response([])
+
+    client = await scripted(routes)
+
+    with pytest.raises(ApiConflictError):
+        await client.async_create_contact("o", "ana@example.com")
+
+
+async def test_a_write_answered_without_a_record_is_an_invalid_response(
+    scripted: StartScripted,
+) -> None:
+    routes = web.RouteTableDef()
+
+    @routes.put("/api/v1/Owners/o/Contacts")
+    async def empty(_: web.Request) -> web.Response:
+        return web.json_response(["c-1"])
+
+    @routes.put("/api/v1/Owners/o/Grants")
+    async def no_id(_: web.Request) -> web.Response:
+        return web.json_response({"contactId": "c-1", "boundLockId": "l-1"})
+
+    @routes.get("/api/v1/Owners/o/Grants")
+    async def no_grants(_: web.Request) -> web.Response:
+        return web.json_response([])
+
+    client = await scripted(routes)
+
+    with pytest.raises(ApiInvalidResponseError, match="without one"):
+        await client.async_create_contact("o", "ana@example.com")
+    with pytest.raises(ApiInvalidResponseError, match="id is missing"):
+        await client.async_create_grant(
+            "o",
+            contact_id="c-1",
+            bound_lock_id="l-1",
+            valid_from=NOW,
+            valid_before=None,
+        )
