@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-import random
+from datetime import UTC, datetime, timedelta, timezone
 
 import aiohttp
 from aiohttp import web
@@ -27,21 +26,19 @@ from custom_components.spacebring_tapkey.api.errors import (
 from custom_components.spacebring_tapkey.api.http import RateLimiter, RetryPolicy
 from custom_components.spacebring_tapkey.api.models import GrantState, TargetKind
 from custom_components.spacebring_tapkey.api.tapkey import (
-    TRIGGER_LOCK_FILTER,
     TapkeyClient,
     format_timestamp,
     odata_equals,
 )
-from sandbox.clock import SandboxClock
 from sandbox.const import TAPKEY_CLIENT_ID
-from sandbox.faults import FaultInjector, FaultKind, fault_middleware
-from sandbox.tapkey import TapkeyState, register_tapkey_routes
+from sandbox.faults import FaultInjector, FaultKind
+from sandbox.server import RunningSandbox
+from sandbox.tapkey import TapkeyState
 from sandbox.tapkey_generate import DEMO_OWNER_NAME
 from sandbox.tapkey_oauth import ALL_SCOPES
 from sandbox.tapkey_records import OwnerAccount
 
-NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-MEMBERS = [f"member{n:03d}@example.com" for n in range(480)]
+FIXED_TIME = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 CLEANING_ICAL = "\r\n".join(
     (
         "BEGIN:VCALENDAR",
@@ -67,15 +64,21 @@ class StaticToken:
 
 
 @dataclass
-class Sandbox:
-    """A running Tapkey sandbox and a client pointed at it."""
+class TapkeyHarness:
+    """The running sandbox, its frozen time and a Tapkey client pointed at it."""
 
-    state: TapkeyState
-    clock: SandboxClock
-    faults: FaultInjector
+    running: RunningSandbox
     client: TapkeyClient
     tokens: StaticToken
-    base_url: str
+    now: datetime
+
+    @property
+    def state(self) -> TapkeyState:
+        return self.running.world.tapkey
+
+    @property
+    def faults(self) -> FaultInjector:
+        return self.running.faults
 
     @property
     def owner(self) -> OwnerAccount:
@@ -93,41 +96,39 @@ class Sandbox:
 
 
 FAST_RETRIES = RetryPolicy(
-    max_attempts=3, backoff_base=0.01, backoff_max=0.02, request_timeout=2.0
+    max_attempts=3, backoff_base=0.01, backoff_max=0.02, request_timeout=0.5
 )
 
 
 @pytest.fixture
-async def sandbox(socket_enabled: None) -> AsyncIterator[Sandbox]:
-    """The Tapkey half of the sandbox on 127.0.0.1, clock frozen at NOW."""
-    clock = SandboxClock(lambda: NOW)
-    clock.freeze()
-    state = TapkeyState.generate(random.Random(7), member_emails=MEMBERS, now=NOW)
-    faults = FaultInjector(seed=3, retry_after_seconds=0)
-    app = web.Application(middlewares=[fault_middleware(faults)])
-    register_tapkey_routes(app, state, clock.now)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    token = state.oauth.issue_tokens(TAPKEY_CLIENT_ID, ALL_SCOPES, now=NOW)
-    tokens = StaticToken(token["access_token"])
-    base_url = str(server.make_url("/api/v1"))
-    async with aiohttp.ClientSession() as session:
-        client = TapkeyClient(
-            session,
-            tokens,
-            base_url=base_url,
-            policy=FAST_RETRIES,
-            limiter=RateLimiter(1000),
-        )
-        yield Sandbox(state, clock, faults, client, tokens, base_url)
-    await server.close()
+async def tapkey(
+    sandbox: RunningSandbox, sandbox_session: aiohttp.ClientSession
+) -> TapkeyHarness:
+    """A client with a full-scope token on the demo sandbox; time stands still."""
+    sandbox.clock.freeze()
+    sandbox.faults.retry_after_seconds = 0
+    now = sandbox.clock.now()
+    issued = sandbox.world.tapkey.oauth.issue_tokens(
+        TAPKEY_CLIENT_ID, ALL_SCOPES, now=now
+    )
+    tokens = StaticToken(issued["access_token"])
+    client = TapkeyClient(
+        sandbox_session,
+        tokens,
+        base_url=f"{sandbox.base_url}/api/v1",
+        policy=FAST_RETRIES,
+        limiter=RateLimiter(1000),
+    )
+    return TapkeyHarness(sandbox, client, tokens, now)
 
 
 # --- reading ------------------------------------------------------------------
 
 
-async def test_owners_are_the_locking_systems_of_the_account(sandbox: Sandbox) -> None:
-    owners = await sandbox.client.async_get_owners()
+async def test_owners_are_the_locking_systems_of_the_account(
+    tapkey: TapkeyHarness,
+) -> None:
+    owners = await tapkey.client.async_get_owners()
 
     assert [owner.name for owner in owners.items] == [
         "Demo Coworking",
@@ -137,19 +138,19 @@ async def test_owners_are_the_locking_systems_of_the_account(sandbox: Sandbox) -
 
 
 async def test_bound_locks_say_whether_they_support_weekly_schedules(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    locks = await sandbox.client.async_get_bound_locks(sandbox.owner.id)
+    locks = await tapkey.client.async_get_bound_locks(tapkey.owner.id)
 
     by_title = {lock.title: lock for lock in locks.items}
-    assert len(locks.items) == len(sandbox.owner.locks)
+    assert len(locks.items) == len(tapkey.owner.locks)
     assert by_title["Front door"].supports_time_restriction is True
     assert by_title["Parking gate"].supports_time_restriction is False
     assert {lock.kind for lock in locks.items} == {TargetKind.LOCK}
 
 
-async def test_lock_groups_are_group_targets(sandbox: Sandbox) -> None:
-    groups = await sandbox.client.async_get_lock_groups(sandbox.owner.id)
+async def test_lock_groups_are_group_targets(tapkey: TapkeyHarness) -> None:
+    groups = await tapkey.client.async_get_lock_groups(tapkey.owner.id)
 
     assert [group.title for group in groups.items] == [
         "All doors",
@@ -160,37 +161,45 @@ async def test_lock_groups_are_group_targets(sandbox: Sandbox) -> None:
     assert {group.kind for group in groups.items} == {TargetKind.LOCK_GROUP}
 
 
-async def test_contacts_are_read_across_pages(sandbox: Sandbox) -> None:
-    assert len(sandbox.owner.contacts) > 100  # 120 earlier members + 2 staff
-
-    contacts = await sandbox.client.async_get_contacts(sandbox.owner.id)
-
-    assert [c.id for c in contacts.items] == list(sandbox.owner.contacts)
-    assert sandbox.client.requests_sent == 2
-
-
-async def test_grants_beyond_one_hundred_arrive_exactly_once(sandbox: Sandbox) -> None:
-    contact_id = sandbox.contact_id("cleaning@demo-coworking.example")
-    for hour in range(250):
-        sandbox.state.create_grant(
-            sandbox.owner.id,
-            contact_id=contact_id,
-            bound_lock_id=sandbox.lock_id("Room 1"),
-            valid_from=NOW + timedelta(hours=hour),
-            valid_before=NOW + timedelta(hours=hour + 1),
+async def test_contacts_are_read_across_pages(tapkey: TapkeyHarness) -> None:
+    for n in range(130):
+        tapkey.state.create_contact(
+            tapkey.owner.id, identifier=f"visitor{n:03d}@example.com"
         )
 
-    grants = await sandbox.client.async_get_grants(sandbox.owner.id)
+    contacts = await tapkey.client.async_get_contacts(tapkey.owner.id)
 
-    assert len(sandbox.owner.grants) == 255
-    assert [grant.id for grant in grants.items] == list(sandbox.owner.grants)
-    assert sandbox.client.requests_sent == 3
+    assert [c.id for c in contacts.items] == list(tapkey.owner.contacts)
+    assert tapkey.client.requests_sent == 2
 
 
-async def test_revoked_grants_are_listed_unless_filtered_out(sandbox: Sandbox) -> None:
-    everything = await sandbox.client.async_get_grants(sandbox.owner.id)
-    active = await sandbox.client.async_get_grants(
-        sandbox.owner.id, odata_filter=odata_equals({"active": True})
+async def test_grants_beyond_one_hundred_arrive_exactly_once(
+    tapkey: TapkeyHarness,
+) -> None:
+    contact_id = tapkey.contact_id("cleaning@demo-coworking.example")
+    made_by_hand = len(tapkey.owner.grants)
+    for hour in range(250):
+        tapkey.state.create_grant(
+            tapkey.owner.id,
+            contact_id=contact_id,
+            bound_lock_id=tapkey.lock_id("Room 1"),
+            valid_from=tapkey.now + timedelta(hours=hour),
+            valid_before=tapkey.now + timedelta(hours=hour + 1),
+        )
+
+    grants = await tapkey.client.async_get_grants(tapkey.owner.id)
+
+    assert len(tapkey.owner.grants) == made_by_hand + 250
+    assert [grant.id for grant in grants.items] == list(tapkey.owner.grants)
+    assert tapkey.client.requests_sent == 3
+
+
+async def test_revoked_grants_are_listed_unless_filtered_out(
+    tapkey: TapkeyHarness,
+) -> None:
+    everything = await tapkey.client.async_get_grants(tapkey.owner.id)
+    active = await tapkey.client.async_get_grants(
+        tapkey.owner.id, odata_filter=odata_equals({"active": True})
     )
 
     revoked = [g for g in everything.items if g.state is GrantState.REVOKED]
@@ -202,12 +211,15 @@ async def test_revoked_grants_are_listed_unless_filtered_out(sandbox: Sandbox) -
 
 
 async def test_log_entries_since_a_moment_are_the_later_lock_openings(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    since = datetime(2025, 3, 1, tzinfo=UTC)  # the crew came at 06:xx each day
+    # The cleaning crew opened the front door at 06:xx on each of the last
+    # three days.
+    today = tapkey.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    since = today - timedelta(days=2)
 
-    entries = await sandbox.client.async_get_log_entries(sandbox.owner.id, since=since)
-    everything = await sandbox.client.async_get_log_entries(sandbox.owner.id)
+    entries = await tapkey.client.async_get_log_entries(tapkey.owner.id, since=since)
+    everything = await tapkey.client.async_get_log_entries(tapkey.owner.id)
 
     assert len(everything.items) == 3
     assert [e.lock_timestamp >= since for e in everything.items] == [False, True, True]
@@ -216,14 +228,14 @@ async def test_log_entries_since_a_moment_are_the_later_lock_openings(
 
 
 async def test_a_broken_record_is_skipped_and_reported_not_fatal(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(FaultKind.BROKEN_RECORD, route="/api/v1/Owners/*/Grants")
+    tapkey.faults.fail_next(FaultKind.BROKEN_RECORD, route="/api/v1/Owners/*/Grants")
 
-    grants = await sandbox.client.async_get_grants(sandbox.owner.id)
+    grants = await tapkey.client.async_get_grants(tapkey.owner.id)
 
-    [broken] = sandbox.faults.broken_records
-    assert len(grants.items) == len(sandbox.owner.grants) - 1
+    [broken] = tapkey.faults.broken_records
+    assert len(grants.items) == len(tapkey.owner.grants) - 1
     assert broken.record_id not in {grant.id for grant in grants.items}
     assert [(s.kind, s.record_id) for s in grants.skipped] == [
         ("tapkey_grant", broken.record_id)
@@ -234,18 +246,18 @@ async def test_a_broken_record_is_skipped_and_reported_not_fatal(
 # --- contacts -----------------------------------------------------------------
 
 
-async def test_find_contact_ignores_case_and_spaces(sandbox: Sandbox) -> None:
+async def test_find_contact_ignores_case_and_spaces(tapkey: TapkeyHarness) -> None:
     stored = next(
         c
-        for c in sandbox.owner.contacts.values()
+        for c in tapkey.owner.contacts.values()
         if c.identifier != c.identifier.lower()
     )
 
-    found = await sandbox.client.async_find_contact(
-        sandbox.owner.id, f"  {stored.identifier.lower()} "
+    found = await tapkey.client.async_find_contact(
+        tapkey.owner.id, f"  {stored.identifier.lower()} "
     )
-    missing = await sandbox.client.async_find_contact(
-        sandbox.owner.id, "nobody@example.com"
+    missing = await tapkey.client.async_find_contact(
+        tapkey.owner.id, "nobody@example.com"
     )
 
     assert found is not None
@@ -253,112 +265,116 @@ async def test_find_contact_ignores_case_and_spaces(sandbox: Sandbox) -> None:
     assert missing is None
 
 
-async def test_find_contact_needs_an_email(sandbox: Sandbox) -> None:
+async def test_find_contact_needs_an_email(tapkey: TapkeyHarness) -> None:
     with pytest.raises(ValueError, match="e-mail"):
-        await sandbox.client.async_find_contact(sandbox.owner.id, "  ")
+        await tapkey.client.async_find_contact(tapkey.owner.id, "  ")
 
 
-async def test_create_contact_adds_it_to_the_locking_system(sandbox: Sandbox) -> None:
-    contact = await sandbox.client.async_create_contact(
-        sandbox.owner.id, "new.member@example.com", title="New Member"
+async def test_create_contact_adds_it_to_the_locking_system(
+    tapkey: TapkeyHarness,
+) -> None:
+    contact = await tapkey.client.async_create_contact(
+        tapkey.owner.id, "new.member@example.com", title="New Member"
     )
 
-    stored = sandbox.owner.contacts[contact.id]
+    stored = tapkey.owner.contacts[contact.id]
     assert (stored.identifier, stored.title) == ("new.member@example.com", "New Member")
 
 
-async def test_creating_an_existing_contact_returns_it(sandbox: Sandbox) -> None:
-    existing_id = sandbox.contact_id("facility@demo-coworking.example")
-    before = len(sandbox.owner.contacts)
+async def test_creating_an_existing_contact_returns_it(tapkey: TapkeyHarness) -> None:
+    existing_id = tapkey.contact_id("facility@demo-coworking.example")
+    before = len(tapkey.owner.contacts)
 
-    contact = await sandbox.client.async_create_contact(
-        sandbox.owner.id, "Facility@Demo-Coworking.example"
+    contact = await tapkey.client.async_create_contact(
+        tapkey.owner.id, "Facility@Demo-Coworking.example"
     )
 
     assert contact.id == existing_id
-    assert len(sandbox.owner.contacts) == before
+    assert len(tapkey.owner.contacts) == before
 
 
 async def test_a_new_contact_beyond_the_plan_limit_is_a_plan_limit_error(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.state.set_contact_limit(len(sandbox.owner.contacts))
+    tapkey.state.set_contact_limit(len(tapkey.owner.contacts))
 
     with pytest.raises(ApiPlanLimitError) as caught:
-        await sandbox.client.async_create_contact(sandbox.owner.id, "x@example.com")
+        await tapkey.client.async_create_contact(tapkey.owner.id, "x@example.com")
 
     assert caught.value.status == 402
 
 
 async def test_contact_creation_is_retried_after_a_gateway_error(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(FaultKind.UNAVAILABLE, route="/api/v1/Owners/*/Contacts")
+    tapkey.faults.fail_next(FaultKind.UNAVAILABLE, route="/api/v1/Owners/*/Contacts")
 
-    contact = await sandbox.client.async_create_contact(
-        sandbox.owner.id, "a@example.com"
-    )
+    contact = await tapkey.client.async_create_contact(tapkey.owner.id, "a@example.com")
 
-    assert contact.id in sandbox.owner.contacts
-    assert sandbox.client.requests_sent == 2
+    assert contact.id in tapkey.owner.contacts
+    assert tapkey.client.requests_sent == 2
 
 
 # --- grants -------------------------------------------------------------------
 
 
-async def test_create_grant_stores_the_window_and_schedule(sandbox: Sandbox) -> None:
-    contact_id = sandbox.contact_id("cleaning@demo-coworking.example")
-    valid_from = NOW + timedelta(hours=2, minutes=30)
-    valid_before = NOW + timedelta(hours=7, minutes=30)
+async def test_create_grant_stores_the_window_and_schedule(
+    tapkey: TapkeyHarness,
+) -> None:
+    contact_id = tapkey.contact_id("cleaning@demo-coworking.example")
+    valid_from = tapkey.now + timedelta(hours=2, minutes=30)
+    valid_before = tapkey.now + timedelta(hours=7, minutes=30)
 
-    grant = await sandbox.client.async_create_grant(
-        sandbox.owner.id,
+    grant = await tapkey.client.async_create_grant(
+        tapkey.owner.id,
         contact_id=contact_id,
-        bound_lock_id=sandbox.lock_id("Room 2"),
+        bound_lock_id=tapkey.lock_id("Room 2"),
         valid_from=valid_from,
         valid_before=valid_before,
         time_restriction_ical=CLEANING_ICAL,
     )
 
-    stored = sandbox.owner.grants[grant.id]
+    stored = tapkey.owner.grants[grant.id]
     assert (stored.valid_from, stored.valid_before) == (valid_from, valid_before)
     assert stored.time_restriction_ical == CLEANING_ICAL
     assert (grant.valid_from, grant.valid_before) == (valid_from, valid_before)
     assert grant.state is GrantState.OK
 
 
-async def test_create_grant_without_end_is_open_ended(sandbox: Sandbox) -> None:
-    grant = await sandbox.client.async_create_grant(
-        sandbox.owner.id,
-        contact_id=sandbox.contact_id("facility@demo-coworking.example"),
-        bound_lock_id=sandbox.lock_id("Parking gate"),
-        valid_from=NOW,
+async def test_create_grant_without_end_is_open_ended(tapkey: TapkeyHarness) -> None:
+    grant = await tapkey.client.async_create_grant(
+        tapkey.owner.id,
+        contact_id=tapkey.contact_id("facility@demo-coworking.example"),
+        bound_lock_id=tapkey.lock_id("Parking gate"),
+        valid_from=tapkey.now,
         valid_before=None,
     )
 
-    assert sandbox.owner.grants[grant.id].valid_before is None
+    assert tapkey.owner.grants[grant.id].valid_before is None
 
 
-async def test_create_grant_on_an_unknown_lock_is_not_found(sandbox: Sandbox) -> None:
+async def test_create_grant_on_an_unknown_lock_is_not_found(
+    tapkey: TapkeyHarness,
+) -> None:
     with pytest.raises(ApiNotFoundError):
-        await sandbox.client.async_create_grant(
-            sandbox.owner.id,
-            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
+        await tapkey.client.async_create_grant(
+            tapkey.owner.id,
+            contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
             bound_lock_id="no-such-lock",
-            valid_from=NOW,
-            valid_before=NOW + timedelta(hours=1),
+            valid_from=tapkey.now,
+            valid_before=tapkey.now + timedelta(hours=1),
         )
 
 
 async def test_a_schedule_on_a_lock_without_support_is_a_request_error(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
     with pytest.raises(ApiRequestError) as caught:
-        await sandbox.client.async_create_grant(
-            sandbox.owner.id,
-            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-            bound_lock_id=sandbox.lock_id("Parking gate"),
-            valid_from=NOW,
+        await tapkey.client.async_create_grant(
+            tapkey.owner.id,
+            contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=tapkey.lock_id("Parking gate"),
+            valid_from=tapkey.now,
             valid_before=None,
             time_restriction_ical=CLEANING_ICAL,
         )
@@ -366,10 +382,10 @@ async def test_a_schedule_on_a_lock_without_support_is_a_request_error(
     assert caught.value.status == 400
 
 
-async def test_create_grant_needs_aware_times(sandbox: Sandbox) -> None:
+async def test_create_grant_needs_aware_times(tapkey: TapkeyHarness) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        await sandbox.client.async_create_grant(
-            sandbox.owner.id,
+        await tapkey.client.async_create_grant(
+            tapkey.owner.id,
             contact_id="c",
             bound_lock_id="l",
             valid_from=datetime(2025, 3, 3, 9, 0),
@@ -378,158 +394,156 @@ async def test_create_grant_needs_aware_times(sandbox: Sandbox) -> None:
 
 
 async def test_a_grant_put_that_failed_before_tapkey_acted_is_not_repeated(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(
+    tapkey.faults.fail_next(
         FaultKind.UNAVAILABLE, route="/api/v1/Owners/*/Grants", count=1
     )
-    before = dict(sandbox.owner.grants)
+    before = dict(tapkey.owner.grants)
 
     with pytest.raises(ApiServerError) as caught:
-        await sandbox.client.async_create_grant(
-            sandbox.owner.id,
-            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-            bound_lock_id=sandbox.lock_id("Room 3"),
-            valid_from=NOW,
-            valid_before=NOW + timedelta(hours=1),
+        await tapkey.client.async_create_grant(
+            tapkey.owner.id,
+            contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=tapkey.lock_id("Room 3"),
+            valid_from=tapkey.now,
+            valid_before=tapkey.now + timedelta(hours=1),
         )
 
     assert caught.value.status == 503
-    assert sandbox.owner.grants == before
-    assert sandbox.client.requests_sent == 2  # the PUT once, then one read-back
+    assert tapkey.owner.grants == before
+    assert tapkey.client.requests_sent == 2  # the PUT once, then one read-back
 
 
 async def test_a_grant_created_despite_a_broken_answer_is_found_not_repeated(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners/*/Grants")
-    before = set(sandbox.owner.grants)
+    tapkey.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners/*/Grants")
+    before = set(tapkey.owner.grants)
 
-    grant = await sandbox.client.async_create_grant(
-        sandbox.owner.id,
-        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-        bound_lock_id=sandbox.lock_id("Room 3"),
-        valid_from=NOW,
-        valid_before=NOW + timedelta(hours=1),
+    grant = await tapkey.client.async_create_grant(
+        tapkey.owner.id,
+        contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=tapkey.lock_id("Room 3"),
+        valid_from=tapkey.now,
+        valid_before=tapkey.now + timedelta(hours=1),
     )
 
-    assert set(sandbox.owner.grants) - before == {grant.id}
+    assert set(tapkey.owner.grants) - before == {grant.id}
 
 
 async def test_when_grants_cannot_be_read_back_the_put_failure_is_raised(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(
+    tapkey.faults.fail_next(
         FaultKind.SERVER_ERROR, route="/api/v1/Owners/*/Grants", count=2
     )
-    before = dict(sandbox.owner.grants)
+    before = dict(tapkey.owner.grants)
 
     with pytest.raises(ApiServerError):
-        await sandbox.client.async_create_grant(
-            sandbox.owner.id,
-            contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-            bound_lock_id=sandbox.lock_id("Room 3"),
-            valid_from=NOW,
-            valid_before=NOW + timedelta(hours=1),
+        await tapkey.client.async_create_grant(
+            tapkey.owner.id,
+            contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+            bound_lock_id=tapkey.lock_id("Room 3"),
+            valid_from=tapkey.now,
+            valid_before=tapkey.now + timedelta(hours=1),
         )
 
-    assert sandbox.owner.grants == before
-    assert sandbox.client.requests_sent == 2
+    assert tapkey.owner.grants == before
+    assert tapkey.client.requests_sent == 2
 
 
 async def test_a_reset_grant_put_is_resent_once_by_aiohttp_and_creates_one_grant(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
     # aiohttp resends a PUT (an idempotent method to HTTP) once by itself
     # when the connection drops; Tapkey did not act on the reset request.
-    sandbox.faults.fail_next(
-        FaultKind.CONNECTION_RESET, route="/api/v1/Owners/*/Grants"
-    )
-    before = set(sandbox.owner.grants)
+    tapkey.faults.fail_next(FaultKind.CONNECTION_RESET, route="/api/v1/Owners/*/Grants")
+    before = set(tapkey.owner.grants)
 
-    grant = await sandbox.client.async_create_grant(
-        sandbox.owner.id,
-        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-        bound_lock_id=sandbox.lock_id("Room 3"),
-        valid_from=NOW,
-        valid_before=NOW + timedelta(hours=1),
+    grant = await tapkey.client.async_create_grant(
+        tapkey.owner.id,
+        contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=tapkey.lock_id("Room 3"),
+        valid_from=tapkey.now,
+        valid_before=tapkey.now + timedelta(hours=1),
     )
 
-    assert set(sandbox.owner.grants) - before == {grant.id}
-    assert sandbox.client.requests_sent == 1
+    assert set(tapkey.owner.grants) - before == {grant.id}
+    assert tapkey.client.requests_sent == 1
 
 
-async def test_revoked_grant_stays_listed_as_revoked(sandbox: Sandbox) -> None:
-    grant = await sandbox.client.async_create_grant(
-        sandbox.owner.id,
-        contact_id=sandbox.contact_id("cleaning@demo-coworking.example"),
-        bound_lock_id=sandbox.lock_id("Office 1"),
-        valid_from=NOW,
-        valid_before=NOW + timedelta(days=3),
+async def test_revoked_grant_stays_listed_as_revoked(tapkey: TapkeyHarness) -> None:
+    grant = await tapkey.client.async_create_grant(
+        tapkey.owner.id,
+        contact_id=tapkey.contact_id("cleaning@demo-coworking.example"),
+        bound_lock_id=tapkey.lock_id("Office 1"),
+        valid_from=tapkey.now,
+        valid_before=tapkey.now + timedelta(days=3),
     )
 
-    await sandbox.client.async_revoke_grant(sandbox.owner.id, grant.id)
-    await sandbox.client.async_revoke_grant(sandbox.owner.id, grant.id)
-    grants = await sandbox.client.async_get_grants(
-        sandbox.owner.id, odata_filter=odata_equals({"contactId": grant.contact_id})
+    await tapkey.client.async_revoke_grant(tapkey.owner.id, grant.id)
+    await tapkey.client.async_revoke_grant(tapkey.owner.id, grant.id)
+    grants = await tapkey.client.async_get_grants(
+        tapkey.owner.id, odata_filter=odata_equals({"contactId": grant.contact_id})
     )
 
     listed = next(g for g in grants.items if g.id == grant.id)
     assert (listed.state, listed.active) == (GrantState.REVOKED, False)
 
 
-async def test_revoking_an_unknown_grant_is_not_found(sandbox: Sandbox) -> None:
+async def test_revoking_an_unknown_grant_is_not_found(tapkey: TapkeyHarness) -> None:
     with pytest.raises(ApiNotFoundError):
-        await sandbox.client.async_revoke_grant(sandbox.owner.id, "no-such-grant")
+        await tapkey.client.async_revoke_grant(tapkey.owner.id, "no-such-grant")
 
 
-async def test_an_unknown_locking_system_is_not_found(sandbox: Sandbox) -> None:
+async def test_an_unknown_locking_system_is_not_found(tapkey: TapkeyHarness) -> None:
     with pytest.raises(ApiNotFoundError):
-        await sandbox.client.async_get_grants("no-such-owner")
+        await tapkey.client.async_get_grants("no-such-owner")
 
 
 # --- authorisation and transport failures ---------------------------------------
 
 
-async def test_an_expired_token_is_an_auth_error(sandbox: Sandbox) -> None:
-    sandbox.clock.advance(sandbox.state.oauth.access_token_lifetime)
+async def test_an_expired_token_is_an_auth_error(tapkey: TapkeyHarness) -> None:
+    tapkey.running.clock.advance(tapkey.state.oauth.access_token_lifetime)
 
     with pytest.raises(ApiAuthError) as caught:
-        await sandbox.client.async_get_owners()
+        await tapkey.client.async_get_owners()
 
     assert caught.value.status == 401
 
 
-async def test_a_token_without_the_scope_is_forbidden(sandbox: Sandbox) -> None:
-    issued = sandbox.state.oauth.issue_tokens(
-        TAPKEY_CLIENT_ID, frozenset({"read:owneraccounts"}), now=NOW
+async def test_a_token_without_the_scope_is_forbidden(tapkey: TapkeyHarness) -> None:
+    issued = tapkey.state.oauth.issue_tokens(
+        TAPKEY_CLIENT_ID, frozenset({"read:owneraccounts"}), now=tapkey.now
     )
-    sandbox.tokens.token = issued["access_token"]
+    tapkey.tokens.token = issued["access_token"]
 
-    owners = await sandbox.client.async_get_owners()
+    owners = await tapkey.client.async_get_owners()
     with pytest.raises(ApiForbiddenError):
-        await sandbox.client.async_get_grants(owners.items[0].id)
+        await tapkey.client.async_get_grants(owners.items[0].id)
 
 
-async def test_rate_limited_reads_wait_and_succeed(sandbox: Sandbox) -> None:
-    sandbox.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners")
-    sandbox.faults.fail_next(
+async def test_rate_limited_reads_wait_and_succeed(tapkey: TapkeyHarness) -> None:
+    tapkey.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners")
+    tapkey.faults.fail_next(
         FaultKind.RATE_LIMITED_NO_RETRY_AFTER, route="/api/v1/Owners"
     )
 
-    owners = await sandbox.client.async_get_owners()
+    owners = await tapkey.client.async_get_owners()
 
     assert len(owners.items) == 2
-    assert sandbox.client.requests_sent == 3
+    assert tapkey.client.requests_sent == 3
 
 
 async def test_rate_limiting_that_outlasts_the_retries_is_reported(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners", count=3)
+    tapkey.faults.fail_next(FaultKind.RATE_LIMITED, route="/api/v1/Owners", count=3)
 
     with pytest.raises(ApiRateLimitedError) as caught:
-        await sandbox.client.async_get_owners()
+        await tapkey.client.async_get_owners()
 
     assert caught.value.retry_after == 0
 
@@ -539,31 +553,33 @@ async def test_rate_limiting_that_outlasts_the_retries_is_reported(
     [FaultKind.BAD_GATEWAY, FaultKind.CONNECTION_RESET, FaultKind.MALFORMED_JSON],
 )
 async def test_transient_read_failures_are_retried(
-    sandbox: Sandbox, kind: FaultKind
+    tapkey: TapkeyHarness, kind: FaultKind
 ) -> None:
-    sandbox.faults.fail_next(kind, route="/api/v1/Owners/*/BoundLocks")
+    tapkey.faults.fail_next(kind, route="/api/v1/Owners/*/BoundLocks")
 
-    locks = await sandbox.client.async_get_bound_locks(sandbox.owner.id)
+    locks = await tapkey.client.async_get_bound_locks(tapkey.owner.id)
 
-    assert len(locks.items) == len(sandbox.owner.locks)
+    assert len(locks.items) == len(tapkey.owner.locks)
 
 
-async def test_an_internal_server_error_is_a_server_error(sandbox: Sandbox) -> None:
-    sandbox.faults.fail_next(FaultKind.SERVER_ERROR, route="/api/v1/Owners")
+async def test_an_internal_server_error_is_a_server_error(
+    tapkey: TapkeyHarness,
+) -> None:
+    tapkey.faults.fail_next(FaultKind.SERVER_ERROR, route="/api/v1/Owners")
 
     with pytest.raises(ApiServerError) as caught:
-        await sandbox.client.async_get_owners()
+        await tapkey.client.async_get_owners()
 
     assert caught.value.status == 500
 
 
 async def test_garbage_that_outlasts_the_retries_is_an_invalid_response(
-    sandbox: Sandbox,
+    tapkey: TapkeyHarness,
 ) -> None:
-    sandbox.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners", count=3)
+    tapkey.faults.fail_next(FaultKind.MALFORMED_JSON, route="/api/v1/Owners", count=3)
 
     with pytest.raises(ApiInvalidResponseError):
-        await sandbox.client.async_get_owners()
+        await tapkey.client.async_get_owners()
 
 
 async def test_an_unreachable_service_is_a_connection_error(
@@ -580,15 +596,16 @@ async def test_an_unreachable_service_is_a_connection_error(
             await client.async_get_owners()
 
 
-def test_filters_quote_text_and_format_times() -> None:
+def test_filters_quote_text_and_format_times_in_utc() -> None:
+    vienna_winter = timezone(timedelta(hours=1))
+
     assert odata_equals({"identifier": "o'brien@example.com", "active": False}) == (
         "identifier eq 'o''brien@example.com' and active eq false"
     )
-    assert odata_equals({"validFrom": NOW}) == "validFrom eq 2025-03-03T09:00:00Z"
-    assert TRIGGER_LOCK_FILTER == "logType eq 'Command' and command eq 'TriggerLock'"
-    assert format_timestamp(NOW.astimezone(datetime.now(UTC).astimezone().tzinfo)) == (
-        "2025-03-03T09:00:00Z"
+    assert odata_equals({"validFrom": FIXED_TIME.astimezone(vienna_winter)}) == (
+        "validFrom eq 2025-03-03T09:00:00Z"
     )
+    assert format_timestamp(FIXED_TIME) == "2025-03-03T09:00:00Z"
 
 
 # --- answers the sandbox never gives ----------------------------------------------
@@ -705,6 +722,6 @@ async def test_a_write_answered_without_a_record_is_an_invalid_response(
             "o",
             contact_id="c-1",
             bound_lock_id="l-1",
-            valid_from=NOW,
+            valid_from=FIXED_TIME,
             valid_before=None,
         )
