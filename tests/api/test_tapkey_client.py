@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
+from yarl import URL
 
 from custom_components.spacebring_tapkey.api.errors import (
     ApiAuthError,
@@ -30,7 +31,7 @@ from custom_components.spacebring_tapkey.api.tapkey import (
     format_timestamp,
     odata_equals,
 )
-from sandbox.const import TAPKEY_CLIENT_ID
+from sandbox.const import TAPKEY_CLIENT_ID, TAPKEY_CLIENT_SECRET
 from sandbox.faults import FaultInjector, FaultKind
 from sandbox.server import RunningSandbox
 from sandbox.tapkey import TapkeyState
@@ -503,6 +504,79 @@ async def test_an_unknown_locking_system_is_not_found(tapkey: TapkeyHarness) -> 
 
 
 # --- authorisation and transport failures ---------------------------------------
+
+
+class RefreshingTokens:
+    """What Home Assistant's OAuth2 session does: log in once, refresh on expiry."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self._session = session
+        self._base_url = base_url
+        self._tokens: dict[str, str] = {}
+
+    async def log_in(self) -> None:
+        redirect_uri = "http://127.0.0.1:8123/auth/external/callback"
+        async with self._session.get(
+            f"{self._base_url}/connect/authorize",
+            params={
+                "client_id": TAPKEY_CLIENT_ID,
+                "redirect_uri": redirect_uri,
+                "response_type": "code",
+                "scope": " ".join(sorted(ALL_SCOPES)),
+                "state": "s",
+            },
+            allow_redirects=False,
+        ) as approved:
+            code = URL(approved.headers["Location"]).query["code"]
+        await self._token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+            }
+        )
+
+    async def _token(self, form: dict[str, str]) -> None:
+        async with self._session.post(
+            f"{self._base_url}/connect/token",
+            data={
+                **form,
+                "client_id": TAPKEY_CLIENT_ID,
+                "client_secret": TAPKEY_CLIENT_SECRET,
+            },
+        ) as response:
+            response.raise_for_status()
+            self._tokens = await response.json()
+
+    async def async_get_access_token(self) -> str:
+        return self._tokens["access_token"]
+
+    async def refresh(self) -> None:
+        await self._token(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": self._tokens["refresh_token"],
+            }
+        )
+
+
+async def test_after_a_refresh_the_client_works_again(
+    tapkey: TapkeyHarness, sandbox_session: aiohttp.ClientSession
+) -> None:
+    tapkey.state.auto_approve = True
+    tokens = RefreshingTokens(sandbox_session, tapkey.running.base_url)
+    await tokens.log_in()
+    client = TapkeyClient(
+        sandbox_session, tokens, base_url=f"{tapkey.running.base_url}/api/v1"
+    )
+    assert len((await client.async_get_owners()).items) == 2
+    tapkey.running.clock.advance(tapkey.state.oauth.access_token_lifetime)
+
+    with pytest.raises(ApiAuthError):
+        await client.async_get_owners()
+    await tokens.refresh()
+
+    assert len((await client.async_get_owners()).items) == 2
 
 
 async def test_an_expired_token_is_an_auth_error(tapkey: TapkeyHarness) -> None:
