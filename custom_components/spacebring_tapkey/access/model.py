@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from ..api.models import SkippedRecord, TargetKind
 from .zones import get_zone
@@ -155,40 +156,35 @@ class SkipReason(StrEnum):
     UNKNOWN_GROUP = "unknown_group"
 
 
-@dataclass(frozen=True, slots=True)
-class AccessReason:
+class AccessReason(NamedTuple):
     """One record behind an access window.
 
-    `label` names the thing (the resource title of a booking, the item or
-    plan title of a subscription, the note of an ad-hoc grant); `person` is
-    the member's display name, never the e-mail.
+    A named tuple, like `AccessWindow`: the rules make tens of thousands of
+    them on a large site, and tuples are the cheapest immutable records.
+    `label` names the thing: the resource title of a booking, the item or
+    plan title of a subscription, the note of an ad-hoc grant.
     """
 
     kind: SourceKind
     source_id: str
     label: str
-    person: str
 
 
-@dataclass(frozen=True, slots=True)
-class AccessWindow:
+class AccessWindow(NamedTuple):
     """A member's access to an access group from `start` until `end`.
 
     `end` is exclusive; None means open-ended (a subscription without end).
-    Windows of one member and group never overlap or touch: the rules merge
-    them and keep every reason.
+    `person` is the member's display name, never the e-mail. Windows of one
+    member and group never overlap or touch: the rules merge them and keep
+    every reason.
     """
 
     email: str
     group_id: str
     start: datetime
     end: datetime | None
+    person: str
     reasons: tuple[AccessReason, ...]
-
-    @property
-    def person(self) -> str:
-        """Display name of the member."""
-        return self.reasons[0].person if self.reasons else ""
 
     def contains(self, instant: datetime) -> bool:
         """Whether `instant` lies in the window (ignoring weekly schedules)."""

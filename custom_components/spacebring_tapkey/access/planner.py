@@ -4,19 +4,23 @@ Grants are planned per lane: one member, one Tapkey target, one weekly
 restriction (or none). A lane's desired access is the union of the member's
 windows in every access group that has the target with that restriction, so
 a lock shared by several groups gets one grant per stretch of access, not one
-per group.
+per group, and a cancelled booking inside a subscription revokes nothing.
 
 Rules (DESIGN §3):
 
 - A managed grant is kept while its remaining validity lies inside one
   stretch of desired access; it is revoked only when it would give access
-  outside (cancelled, shortened, ended, group or schedule changed).
-- Desired access not covered by kept grants gets new grants. No grant is
-  made longer than the horizon from now; the uncovered rest is granted when
-  less than half the horizon of coverage is left, so a grant is ready at
-  least half a horizon before it takes effect.
+  outside it (cancelled, shortened, ended, group or schedule changed).
+- Desired access that kept grants do not cover gets new grants. No grant
+  reaches further than the horizon from now; the rest is granted once less
+  than half a horizon of coverage is left, so every grant exists at least
+  half a horizon before it takes effect.
 - Grants missing or revoked in Tapkey are forgotten and, if still desired,
   made again. Grants not in the ledger are never named in any action.
+
+Work is shared where lanes are alike: a member's windows are grouped once
+per restriction, and targets with the same contributing groups share one
+merged view of the windows.
 """
 
 from __future__ import annotations
@@ -41,8 +45,15 @@ from .model import (
     WeeklySchedule,
 )
 
-type _LaneKey = tuple[str, str, str | None]
-"""(e-mail, target id, restriction iCalendar or None)."""
+MIN_HORIZON = timedelta(hours=1)
+
+type _Stretch = tuple[datetime, datetime | None, int, int]
+"""Merged desired access: start, end (None = open), first and last window."""
+
+type _Gap = tuple[datetime, datetime | None, bool]
+"""Uncovered access: start, end (None = open), whether it follows a kept grant."""
+
+type _HeldByTarget = dict[str, list[LedgerEntry]]
 
 
 def plan(
@@ -57,21 +68,43 @@ def plan(
 ) -> PlanResult:
     """Plan the Tapkey changes that make granted access equal desired access.
 
-    `desired` are the rules' windows; windows of groups not in `groups` are
-    ignored. `ledger` holds the grants this integration created.
-    `tapkey_grants` are the grants Tapkey reports now (any owner; only ledger
-    grants are looked at); pass None to trust the ledger without reading
-    Tapkey. `contacts` maps known e-mails to Tapkey contact ids (the ledger
-    adds those it knows); e-mails with no known contact get an
-    `EnsureContact`. `horizon` caps every new grant's validity (rolling).
+    `desired` are the rules' windows (windows of one member and group must
+    not overlap); windows of groups not in `groups` are ignored. `ledger`
+    holds the grants this integration created. `tapkey_grants` are the
+    grants Tapkey reports now (only ledger grants are looked at); None trusts
+    the ledger without reading Tapkey. `contacts` maps e-mails to known Tapkey
+    contact ids (the ledger adds those it knows); an e-mail without one gets
+    an `EnsureContact`. `horizon` (at least an hour) caps new grants.
     """
-    if horizon <= timedelta(minutes=1):
-        msg = f"horizon must be longer than a minute: {horizon}"
+    if horizon < MIN_HORIZON:
+        msg = f"horizon must be at least {MIN_HORIZON}: {horizon}"
         raise ValueError(msg)
     planner = _Planner(groups, now, horizon, contacts)
     planner.load_ledger(ledger, tapkey_grants)
     planner.load_desired(desired)
     return planner.run()
+
+
+class _Lanes:
+    """One member's merged windows, shared by lanes of one restriction."""
+
+    __slots__ = ("email", "fresh", "ical", "stretches", "windows")
+
+    def __init__(
+        self, email: str, ical: str | None, windows: list[AccessWindow]
+    ) -> None:
+        self.email = email
+        self.ical = ical
+        if len(windows) > 1:
+            windows.sort(key=_window_start)
+        self.windows = windows
+        self.stretches = _stretches(windows)
+        # Grants for a lane without managed grants; computed on first use.
+        self.fresh: list[tuple[datetime, datetime, _Grounds]] | None = None
+
+
+type _Grounds = tuple[str, tuple[str, ...], tuple[AccessReason, ...]]
+"""Person, group ids and reasons behind a grant."""
 
 
 class _Planner:
@@ -92,9 +125,12 @@ class _Planner:
         self.next_due: datetime | None = None
         self.contacts: dict[str, str] = dict(contacts or {})
         self.targets: dict[str, TargetRef] = {}
-        self.group_lanes: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        self.group_targets: dict[str, tuple[str, ...]] = {}
+        self.group_ical: dict[str, str | None] = {}
         icals: dict[WeeklySchedule, str] = {}
         for group in groups:
+            if not group.targets:
+                continue
             ical = None
             if group.schedule is not None:
                 ical = icals.get(group.schedule)
@@ -102,14 +138,31 @@ class _Planner:
                     ical = icals[group.schedule] = weekly_schedule_ical(group.schedule)
             for target in group.targets:
                 self.targets.setdefault(target.id, target)
-            self.group_lanes[group.id] = (
-                tuple(target.id for target in group.targets),
-                ical,
+            self.group_targets[group.id] = tuple(
+                dict.fromkeys(target.id for target in group.targets)
             )
-        self.held: dict[_LaneKey, list[LedgerEntry]] = {}
-        self.missing: dict[_LaneKey, list[LedgerEntry]] = {}
+            self.group_ical[group.id] = ical
+        # Per group: targets no other group with its restriction has, and
+        # the rest, whose lanes may merge windows of several groups.
+        sharing: dict[tuple[str, str | None], int] = {}
+        for group_id, target_ids in self.group_targets.items():
+            for target_id in target_ids:
+                key = (target_id, self.group_ical[group_id])
+                sharing[key] = sharing.get(key, 0) + 1
+        self.group_own_targets: dict[str, tuple[str, ...]] = {}
+        self.group_common_targets: dict[str, tuple[str, ...]] = {}
+        for group_id, target_ids in self.group_targets.items():
+            ical = self.group_ical[group_id]
+            self.group_own_targets[group_id] = tuple(
+                t for t in target_ids if sharing[t, ical] == 1
+            )
+            self.group_common_targets[group_id] = tuple(
+                t for t in target_ids if sharing[t, ical] > 1
+            )
+        self.held: dict[str, dict[str | None, _HeldByTarget]] = {}
+        self.missing: dict[tuple[str, str, str | None], list[LedgerEntry]] = {}
         self.forget: list[LedgerEntry] = []
-        self.lanes: dict[_LaneKey, list[AccessWindow]] = {}
+        self.members: dict[str, list[AccessWindow]] = {}
         self.creates: list[CreateGrant] = []
         self.revokes: list[RevokeGrant] = []
         self.cutoff = self.cap
@@ -131,58 +184,65 @@ class _Planner:
                 if grant.active and grant.state is GrantState.OK
             }
         now = self.now
-        cutoff = self.cap
+        cutoff = self.cutoff
+        held = self.held
+        contacts = self.contacts
         for entry in ledger:
-            self.contacts.setdefault(entry.email, entry.contact_id)
+            email = entry.email
+            if email not in contacts:
+                contacts[email] = entry.contact_id
             if entry.valid_before <= now:
                 self.forget.append(entry)
                 continue
-            key = (entry.email, entry.target_id, entry.ical)
             if live is not None and entry.grant_id not in live:
                 self.forget.append(entry)
+                key = (email, entry.target_id, entry.ical)
                 self.missing.setdefault(key, []).append(entry)
                 continue
-            self.held.setdefault(key, []).append(entry)
+            by_ical = held.get(email)
+            if by_ical is None:
+                by_ical = held[email] = {}
+            by_target = by_ical.get(entry.ical)
+            if by_target is None:
+                by_target = by_ical[entry.ical] = {}
+            entries = by_target.get(entry.target_id)
+            if entries is None:
+                by_target[entry.target_id] = [entry]
+            else:
+                entries.append(entry)
             cutoff = max(cutoff, entry.valid_before)
-        # Windows starting at or after the cutoff neither touch a held grant
-        # nor need a grant before the horizon: only their due time matters.
+        # A window starting at or after the cutoff neither touches a held
+        # grant nor shapes a grant made now: only its due time matters.
         self.cutoff = cutoff
 
     def load_desired(self, desired: Iterable[AccessWindow]) -> None:
-        """Spread each window over the lanes of its group's targets."""
+        """Collect each member's windows that matter now."""
         now = self.now
         cutoff = self.cutoff
-        half = self.half
-        group_lanes = self.group_lanes
-        lanes = self.lanes
+        group_targets = self.group_targets
+        members = self.members
         for window in desired:
             end = window.end
-            if end is not None and (end <= now or end <= window.start):
-                continue
-            found = group_lanes.get(window.group_id)
-            if found is None or not found[0]:
+            if (
+                end is not None and (end <= now or end <= window.start)
+            ) or window.group_id not in group_targets:
                 continue
             if window.start >= cutoff:
-                self._due_at(window.start - half)
+                self._due_at(window.start - self.half)
                 continue
-            target_ids, ical = found
-            email = window.email
-            for target_id in target_ids:
-                key = (email, target_id, ical)
-                lane = lanes.get(key)
-                if lane is None:
-                    lanes[key] = [window]
-                else:
-                    lane.append(window)
+            windows = members.get(window.email)
+            if windows is None:
+                members[window.email] = [window]
+            else:
+                windows.append(window)
 
     def run(self) -> PlanResult:
-        """Plan every lane, then the held grants nothing desires any more."""
+        """Plan every member, then the held grants nothing desires any more."""
         held = self.held
-        for key, windows in self.lanes.items():
-            self._plan_lane(key, windows, held.pop(key, None))
-        for entries in held.values():
-            for entry in entries:
-                self.revokes.append(RevokeGrant(entry, RevokeReason.NOT_DESIRED))
+        for email, windows in self.members.items():
+            self._plan_member(email, windows, held.pop(email, None))
+        for by_ical in held.values():
+            self._revoke_all(by_ical)
         creates = sorted(self.creates, key=_valid_from)
         ensure: dict[str, EnsureContact] = {}
         for create in creates:
@@ -196,102 +256,233 @@ class _Planner:
             next_replan_at=self.next_due,
         )
 
+    def _revoke_all(self, by_ical: dict[str | None, _HeldByTarget]) -> None:
+        for by_target in by_ical.values():
+            for entries in by_target.values():
+                for entry in entries:
+                    self.revokes.append(RevokeGrant(entry, RevokeReason.NOT_DESIRED))
+
+    def _plan_member(
+        self,
+        email: str,
+        windows: list[AccessWindow],
+        held: dict[str | None, _HeldByTarget] | None,
+    ) -> None:
+        """Plan every lane of one member."""
+        group_ical = self.group_ical
+        families: dict[str | None, dict[str, list[AccessWindow]]] = {}
+        for window in windows:
+            ical = group_ical[window.group_id]
+            family = families.get(ical)
+            if family is None:
+                families[ical] = {window.group_id: [window]}
+            elif window.group_id in family:
+                family[window.group_id].append(window)
+            else:
+                family[window.group_id] = [window]
+        for ical, family in families.items():
+            by_target = held.pop(ical, None) if held else None
+            self._plan_family(email, ical, family, by_target)
+            if by_target:
+                self._revoke_all({ical: by_target})
+        if held:
+            self._revoke_all(held)
+
+    def _plan_family(
+        self,
+        email: str,
+        ical: str | None,
+        family: dict[str, list[AccessWindow]],
+        held: _HeldByTarget | None,
+    ) -> None:
+        """Plan the lanes of one member and restriction; pops planned targets."""
+        if not held:
+            # Nothing to keep or revoke: only access that is due matters.
+            start = min(
+                window.start for windows in family.values() for window in windows
+            )
+            if start >= self.due_before:
+                self._due_at(start - self.half)
+                return
+        if len(family) == 1:
+            [(group_id, windows)] = family.items()
+            lanes = _Lanes(email, ical, windows)
+            self._plan_lanes(lanes, self.group_targets[group_id], held)
+            return
+        # Targets of one group only share its windows; targets several of
+        # the member's groups have (a common front door) merge theirs.
+        contributors: dict[str, list[str]] = {}
+        for group_id, windows in family.items():
+            own = self.group_own_targets[group_id]
+            if own:
+                self._plan_lanes(_Lanes(email, ical, windows), own, held)
+            for target_id in self.group_common_targets[group_id]:
+                contributors.setdefault(target_id, []).append(group_id)
+        targets_by_groups: dict[tuple[str, ...], list[str]] = {}
+        for target_id, sharing in contributors.items():
+            targets_by_groups.setdefault(tuple(sharing), []).append(target_id)
+        for group_ids, target_ids in targets_by_groups.items():
+            merged = [window for group_id in group_ids for window in family[group_id]]
+            self._plan_lanes(_Lanes(email, ical, merged), target_ids, held)
+
+    def _plan_lanes(
+        self, lanes: _Lanes, target_ids: Iterable[str], held: _HeldByTarget | None
+    ) -> None:
+        """Plan the lanes of `target_ids`, which share `lanes`' windows.
+
+        Decides the common steady state (one stretch realised by one kept
+        grant) inline; everything else goes through `_plan_lane`.
+        """
+        now = self.now
+        missing = self.missing
+        start, end, _first, _last = lanes.stretches[0]
+        single = len(lanes.stretches) == 1
+        for target_id in target_ids:
+            entries = held.pop(target_id, None) if held else None
+            lost = (
+                missing.get((lanes.email, target_id, lanes.ical)) if missing else None
+            )
+            if entries is None and lost is None:
+                self._plan_fresh_lane(lanes, target_id)
+                continue
+            if single and lost is None and entries is not None and len(entries) == 1:
+                valid_from = entries[0].valid_from
+                valid_before = entries[0].valid_before
+                if (
+                    valid_from <= max(start, now)
+                    and max(valid_from, now) >= start
+                    and (end is None or valid_before <= end)
+                ):
+                    if end is not None and valid_before == end:
+                        continue
+                    if valid_before >= self.due_before:
+                        self._due_at(valid_before - self.half)
+                        continue
+            self._plan_lane(lanes, target_id, entries or [], lost or [])
+
+    def _plan_fresh_lane(self, lanes: _Lanes, target_id: str) -> None:
+        """Grant a lane that holds no managed grant."""
+        fresh = lanes.fresh
+        if fresh is None:
+            fresh = lanes.fresh = self._fresh(lanes)
+        for valid_from, valid_before, grounds in fresh:
+            self._create(
+                lanes,
+                target_id,
+                valid_from,
+                valid_before,
+                grounds=grounds,
+                reason=CreateReason.NEW,
+            )
+
     def _plan_lane(
         self,
-        key: _LaneKey,
-        windows: list[AccessWindow],
-        entries: list[LedgerEntry] | None,
+        lanes: _Lanes,
+        target_id: str,
+        entries: list[LedgerEntry],
+        lost: list[LedgerEntry],
     ) -> None:
-        """Keep, revoke and create grants so the lane matches its windows."""
+        """Keep, revoke and create grants so one lane matches its windows."""
         now = self.now
-        if len(windows) > 1:
-            windows.sort(key=_window_start)
-        stretches = _stretches(windows)
+        stretches = lanes.stretches
         kept: list[LedgerEntry] = []
         dropped: list[LedgerEntry] = []
-        if entries:
-            for entry in entries:
-                outcome = _fit(entry, stretches, now)
-                if outcome is None:
-                    kept.append(entry)
-                else:
-                    dropped.append(entry)
-                    self.revokes.append(RevokeGrant(entry, outcome))
-            if len(kept) > 1:
-                kept.sort(key=_entry_valid_from)
+        for entry in entries:
+            outcome = _fit(entry, stretches, now)
+            if outcome is None:
+                kept.append(entry)
+            else:
+                dropped.append(entry)
+                self.revokes.append(RevokeGrant(entry, outcome))
+        if len(kept) > 1:
+            kept.sort(key=_entry_valid_from)
         for stretch_start, stretch_end, first, last in stretches:
             if stretch_end is not None and stretch_end <= now:
                 continue
             gaps = _gaps(max(stretch_start, now), stretch_end, kept)
-            if not self._fill(key, windows[first : last + 1], gaps, dropped):
+            due, finished = self._due_gaps(gaps)
+            for gap_start, valid_before, after_kept in due:
+                reason = CreateReason.EXTENSION if after_kept else CreateReason.NEW
+                if any(_overlaps(e, gap_start, valid_before) for e in dropped):
+                    reason = CreateReason.REPLACEMENT
+                elif any(_overlaps(e, gap_start, valid_before) for e in lost):
+                    reason = CreateReason.RESTORE
+                grounds = _grounds(lanes.windows, first, last, gap_start, valid_before)
+                self._create(
+                    lanes,
+                    target_id,
+                    gap_start,
+                    valid_before,
+                    grounds=grounds,
+                    reason=reason,
+                )
+            if finished:
                 return
 
-    def _fill(
-        self,
-        key: _LaneKey,
-        windows: list[AccessWindow],
-        gaps: list[tuple[datetime, datetime | None, bool]],
-        dropped: list[LedgerEntry],
-    ) -> bool:
-        """Grant the gaps that are due; False once the rest of the lane is not."""
+    def _fresh(self, lanes: _Lanes) -> list[tuple[datetime, datetime, _Grounds]]:
+        """The grants a lane of `lanes` needs when it holds none."""
+        now = self.now
+        fresh: list[tuple[datetime, datetime, _Grounds]] = []
+        for stretch_start, stretch_end, first, last in lanes.stretches:
+            if stretch_end is not None and stretch_end <= now:
+                continue
+            gap = (max(stretch_start, now), stretch_end, False)
+            due, finished = self._due_gaps([gap])
+            for valid_from, valid_before, _after_kept in due:
+                grounds = _grounds(lanes.windows, first, last, valid_from, valid_before)
+                fresh.append((valid_from, valid_before, grounds))
+            if finished:
+                break
+        return fresh
+
+    def _due_gaps(
+        self, gaps: list[_Gap]
+    ) -> tuple[list[tuple[datetime, datetime, bool]], bool]:
+        """The gaps to grant now, cut to the horizon; notes when the rest is due.
+
+        The flag says that the lane's later access is not due yet either.
+        """
+        due: list[tuple[datetime, datetime, bool]] = []
         for gap_start, gap_end, after_kept in gaps:
             if gap_start >= self.due_before:
                 self._due_at(gap_start - self.half)
-                return False
+                return due, True
             valid_before = self.cap
             if gap_end is not None and gap_end <= valid_before:
                 valid_before = gap_end
             else:
                 self._due_at(valid_before - self.half)
-            if any(
-                _overlaps(entry, gap_start, valid_before)
-                for entry in self.missing.get(key, ())
-            ):
-                reason = CreateReason.RESTORE
-            elif any(_overlaps(entry, gap_start, valid_before) for entry in dropped):
-                reason = CreateReason.REPLACEMENT
-            else:
-                reason = CreateReason.EXTENSION if after_kept else CreateReason.NEW
-            self._create(key, windows, gap_start, valid_before, reason)
+            due.append((gap_start, valid_before, after_kept))
             if valid_before == self.cap:
-                return False
-        return True
+                return due, True
+        return due, False
 
     def _create(
         self,
-        key: _LaneKey,
-        windows: list[AccessWindow],
+        lanes: _Lanes,
+        target_id: str,
         valid_from: datetime,
         valid_before: datetime,
+        *,
+        grounds: _Grounds,
         reason: CreateReason,
     ) -> None:
-        email, target_id, ical = key
-        group_ids: dict[str, None] = {}
-        reasons: dict[AccessReason, None] = {}
-        for window in windows:
-            if window.start < valid_before and (
-                window.end is None or window.end > valid_from
-            ):
-                group_ids[window.group_id] = None
-                reasons.update(dict.fromkeys(window.reasons))
+        person, group_ids, reasons = grounds
+        email = lanes.email
         self.creates.append(
             CreateGrant(
                 email=email,
-                person=windows[0].person,
+                person=person,
                 contact_id=self.contacts.get(email),
                 target=self.targets[target_id],
                 valid_from=valid_from,
                 valid_before=valid_before,
-                ical=ical,
-                group_ids=tuple(group_ids),
-                reasons=tuple(reasons),
+                ical=lanes.ical,
+                group_ids=group_ids,
+                reasons=reasons,
                 reason=reason,
             )
         )
-
-
-type _Stretch = tuple[datetime, datetime | None, int, int]
-"""Merged desired access: start, end (None = open), first and last window."""
 
 
 def _stretches(windows: list[AccessWindow]) -> list[_Stretch]:
@@ -313,6 +504,28 @@ def _stretches(windows: list[AccessWindow]) -> list[_Stretch]:
     return stretches
 
 
+def _grounds(
+    windows: list[AccessWindow],
+    first: int,
+    last: int,
+    valid_from: datetime,
+    valid_before: datetime,
+) -> _Grounds:
+    """Who a grant is for and which groups and records it serves."""
+    if first == last:
+        window = windows[first]
+        return window.person, (window.group_id,), window.reasons
+    group_ids: dict[str, None] = {}
+    reasons: dict[AccessReason, None] = {}
+    for window in windows[first : last + 1]:
+        if window.start < valid_before and (
+            window.end is None or window.end > valid_from
+        ):
+            group_ids[window.group_id] = None
+            reasons.update(dict.fromkeys(window.reasons))
+    return windows[first].person, tuple(group_ids), tuple(reasons)
+
+
 def _fit(
     entry: LedgerEntry, stretches: list[_Stretch], now: datetime
 ) -> RevokeReason | None:
@@ -328,14 +541,9 @@ def _fit(
     return RevokeReason.SHORTENED if overlapping else RevokeReason.NOT_DESIRED
 
 
-def _gaps(
-    start: datetime, end: datetime | None, kept: list[LedgerEntry]
-) -> list[tuple[datetime, datetime | None, bool]]:
-    """Parts of [start, end) no kept grant covers, in order.
-
-    Each gap says whether it begins where a kept grant ends.
-    """
-    gaps: list[tuple[datetime, datetime | None, bool]] = []
+def _gaps(start: datetime, end: datetime | None, kept: list[LedgerEntry]) -> list[_Gap]:
+    """Parts of [start, end) that no kept grant (sorted by start) covers."""
+    gaps: list[_Gap] = []
     cursor = start
     after_kept = False
     for entry in kept:

@@ -156,7 +156,8 @@ class _Collector:
         self._item_resolutions: dict[
             tuple[str | None, str | None, str | None], _Resolution
         ] = {}
-        self._names: dict[str, str] | None = None
+        self._emails: dict[str, str | None] = {}
+        self._names: dict[str, str] = {}
 
     # --- shared helpers
 
@@ -174,13 +175,14 @@ class _Collector:
         reason: AccessReason,
     ) -> None:
         pieces = self._pieces
+        piece = (start, end, reason)
         for group_id in group_ids:
             key = (email, group_id)
             bucket = pieces.get(key)
             if bucket is None:
-                pieces[key] = [(start, end, reason)]
+                pieces[key] = [piece]
             else:
-                bucket.append((start, end, reason))
+                bucket.append(piece)
 
     def _is_unmapped(self, ref: str) -> bool:
         """Whether no access group claims Spacebring group `ref` (noted if so)."""
@@ -244,13 +246,12 @@ class _Collector:
                 item_end <= item_start or item_end <= self._now
             ):
                 continue
-            label = item.title or resolution.label
-            for email, person in members:
-                reason = AccessReason(kind, sub_id, label, person)
+            reason = AccessReason(kind, sub_id, item.title or resolution.label)
+            for email in members:
                 self._add(email, resolution.group_ids, item_start, item_end, reason)
 
-    def _subscribers(self, subscription: Subscription) -> list[tuple[str, str]]:
-        """(e-mail, display name) of everyone the subscription covers."""
+    def _subscribers(self, subscription: Subscription) -> list[str]:
+        """E-mails of everyone the subscription covers."""
         kind = SourceKind.SUBSCRIPTION
         if subscription.customer_type is CustomerType.USER:
             if subscription.user is None:
@@ -272,16 +273,29 @@ class _Collector:
 
     def _identities(
         self, kind: SourceKind, record_id: str, people: Iterable[Person]
-    ) -> list[tuple[str, str]]:
-        """Distinct (e-mail, display name) of `people`; reports those without."""
-        found: dict[str, str] = {}
+    ) -> list[str]:
+        """Distinct e-mails of `people`; reports those without one."""
+        found: list[str] = []
         for person in people:
-            email = normalize_email(person.email)
+            email = self._identify(person)
             if email is None:
                 self._skip(kind, record_id, SkipReason.NO_EMAIL, person.user_id)
             elif email not in found:
-                found[email] = person.display_name
-        return list(found.items())
+                found.append(email)
+        return found
+
+    def _identify(self, person: Person) -> str | None:
+        """The person's identity e-mail; remembers their display name."""
+        raw = person.email
+        if raw is None:
+            return None
+        try:
+            email = self._emails[raw]
+        except KeyError:
+            email = self._emails[raw] = normalize_email(raw)
+        if email is not None and email not in self._names:
+            self._names[email] = person.display_name
+        return email
 
     def _resolve_item(self, item: SubscriptionItem) -> _Resolution:
         key = (item.tapkey_group_ref, item.plan_id, item.resource_id)
@@ -352,17 +366,21 @@ class _Collector:
             if resolution.problem is not None:
                 self._skip(kind, booking.id, resolution.problem, resolution.detail)
             return
-        people = (
-            (booking.owner, *booking.attendees)
-            if booking.owner is not None
-            else booking.attendees
-        )
-        if not people:
-            self._skip(kind, booking.id, SkipReason.NO_PERSON)
+        reason = AccessReason(kind, booking.id, resolution.label or booking.title or "")
+        owner = booking.owner
+        if not booking.attendees:
+            # The common case: the booker alone.
+            if owner is None:
+                self._skip(kind, booking.id, SkipReason.NO_PERSON)
+                return
+            email = self._identify(owner)
+            if email is None:
+                self._skip(kind, booking.id, SkipReason.NO_EMAIL, owner.user_id)
+                return
+            self._add(email, resolution.group_ids, start, end, reason)
             return
-        label = resolution.label or booking.title or ""
-        for email, person in self._identities(kind, booking.id, people):
-            reason = AccessReason(kind, booking.id, label, person)
+        people = booking.attendees if owner is None else (owner, *booking.attendees)
+        for email in self._identities(kind, booking.id, people):
             self._add(email, resolution.group_ids, start, end, reason)
 
     def _map_resource(self, resource_id: str) -> _Resolution:
@@ -398,18 +416,16 @@ class _Collector:
             return
         if grant.end <= self._now:
             return
-        reason = AccessReason(kind, grant.id, grant.note, self._name_of(email))
+        if email not in self._names:
+            self._name_from_memberships(email)
+        reason = AccessReason(kind, grant.id, grant.note)
         self._add(email, (grant.group_id,), grant.start, grant.end, reason)
 
-    def _name_of(self, email: str) -> str:
-        """A member's display name from the memberships, else empty."""
-        if self._names is None:
-            self._names = {}
-            for membership in self._snapshot.memberships:
-                known = normalize_email(membership.user.email)
-                if known is not None:
-                    self._names.setdefault(known, membership.user.display_name)
-        return self._names.get(email, "")
+    def _name_from_memberships(self, email: str) -> None:
+        """Learn the display name of a member no record named."""
+        for membership in self._snapshot.memberships:
+            if self._identify(membership.user) == email:
+                return
 
     # --- result
 
@@ -417,13 +433,28 @@ class _Collector:
         """Merge the pieces of each member and group into windows."""
         windows: list[AccessWindow] = []
         append = windows.append
+        names = self._names
         for (email, group_id), pieces in self._pieces.items():
+            person = names.get(email, "")
             if len(pieces) == 1:
                 start, end, reason = pieces[0]
-                append(AccessWindow(email, group_id, start, end, (reason,)))
+                append(AccessWindow(email, group_id, start, end, person, (reason,)))
                 continue
             pieces.sort(key=_piece_start)
-            windows.extend(_merge(email, group_id, pieces))
+            start, end, reason = pieces[0]
+            reasons = {reason: None}
+            for piece_start, piece_end, piece_reason in pieces[1:]:
+                if end is None or piece_start <= end:
+                    # Overlapping or touching: one window, every reason kept.
+                    if end is not None and (piece_end is None or piece_end > end):
+                        end = piece_end
+                    reasons[piece_reason] = None
+                    continue
+                append(
+                    AccessWindow(email, group_id, start, end, person, tuple(reasons))
+                )
+                start, end, reasons = piece_start, piece_end, {piece_reason: None}
+            append(AccessWindow(email, group_id, start, end, person, tuple(reasons)))
         return DesiredAccess(
             windows=tuple(windows),
             skipped=tuple(self._skipped),
@@ -433,20 +464,3 @@ class _Collector:
 
 def _piece_start(piece: _Piece) -> datetime:
     return piece[0]
-
-
-def _merge(email: str, group_id: str, pieces: list[_Piece]) -> list[AccessWindow]:
-    """Merge overlapping and touching pieces (sorted by start) into windows."""
-    merged: list[AccessWindow] = []
-    start, end, first_reason = pieces[0]
-    reasons: dict[AccessReason, None] = {first_reason: None}
-    for piece_start, piece_end, reason in pieces[1:]:
-        if end is None or piece_start <= end:
-            if end is not None and (piece_end is None or piece_end > end):
-                end = piece_end
-            reasons[reason] = None
-            continue
-        merged.append(AccessWindow(email, group_id, start, end, tuple(reasons)))
-        start, end, reasons = piece_start, piece_end, {reason: None}
-    merged.append(AccessWindow(email, group_id, start, end, tuple(reasons)))
-    return merged

@@ -1,0 +1,1 @@
+"""Benchmarks run by scripts/bench; each module prints one JSON line."""
