@@ -40,7 +40,8 @@ class FaultKind(StrEnum):
     BAD_GATEWAY = "bad_gateway"  # 502 from a proxy, HTML body
     UNAVAILABLE = "unavailable"  # 503
     TIMEOUT = "timeout"  # answers only after `timeout_seconds`
-    CONNECTION_RESET = "connection_reset"  # TCP reset, no response
+    CONNECTION_RESET = "connection_reset"  # TCP reset before any response
+    CONNECTION_DROPPED = "connection_dropped"  # closed halfway through the body
     MALFORMED_JSON = "malformed_json"  # truncated body, status kept
     BROKEN_RECORD = "broken_record"  # one listed record gets a broken field
     REPEATED_PAGE_TOKEN = "repeated_page_token"  # next token = the one sent
@@ -54,6 +55,7 @@ TRANSIENT_FAULTS: Final = (
     FaultKind.UNAVAILABLE,
     FaultKind.TIMEOUT,
     FaultKind.CONNECTION_RESET,
+    FaultKind.CONNECTION_DROPPED,
     FaultKind.MALFORMED_JSON,
 )
 
@@ -225,6 +227,22 @@ def _reset_connection(request: web.Request) -> web.Response:
     return web.Response(status=NO_RESPONSE)  # never reaches the client
 
 
+async def _drop_midway(
+    request: web.Request, response: web.StreamResponse
+) -> web.StreamResponse:
+    """Send the status, headers and half the body, then close the connection."""
+    body = response.body if isinstance(response, web.Response) else None
+    raw = body if isinstance(body, bytes) and body else b'{"records": []}'
+    partial = web.StreamResponse(status=response.status)
+    partial.content_type = "application/json"
+    partial.content_length = len(raw)
+    await partial.prepare(request)
+    await partial.write(raw[: len(raw) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return partial
+
+
 def _truncate(response: web.StreamResponse) -> web.Response:
     body = response.body if isinstance(response, web.Response) else None
     raw = body if isinstance(body, bytes) and body else b'{"records": [{"id": "'
@@ -326,6 +344,8 @@ def fault_middleware(injector: FaultInjector) -> Callable[..., Any]:
                 return await handler(request)
             case FaultKind.CONNECTION_RESET:
                 return _reset_connection(request)
+            case FaultKind.CONNECTION_DROPPED:
+                return await _drop_midway(request, await handler(request))
             case FaultKind.MALFORMED_JSON:
                 return _truncate(await handler(request))
             case FaultKind.BROKEN_RECORD:

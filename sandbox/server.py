@@ -53,6 +53,8 @@ async def run_sandbox(
         create_app(world, clock, faults, traffic),
         shutdown_timeout=shutdown_timeout,
         access_log=None,
+        # A client that gave up (an injected timeout) ends its handler too.
+        handler_cancellation=True,
     )
     await runner.setup()
     try:

@@ -496,7 +496,7 @@ def generate_spacebring(
     ]
     independent = [member for member in members if "companyRef" not in member]
     for n, member in enumerate(independent):
-        if n % 5 == 4:
+        if n >= len(statuses) and n % 5 == 4:
             continue  # pays per booking, no subscription
         status = statuses[n] if n < len(statuses) else "active"
         build.subscription(

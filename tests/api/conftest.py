@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from typing import Final
 
 import aiohttp
@@ -28,6 +29,18 @@ __all__ = ["DOMAIN"]
 SANDBOX_SEED: Final = 7
 # An injected timeout holds the response this long; clients in tests use less.
 SANDBOX_TIMEOUT_SECONDS: Final = 1.0
+
+
+@dataclass
+class RecordingSleep:
+    """A client's sleep that records retry delays instead of waiting them out."""
+
+    delays: list[float] = field(default_factory=list)
+
+    async def __call__(self, delay: float) -> None:
+        """Remember the delay; return at once."""
+        self.delays.append(delay)
+
 
 type SandboxFactory = Callable[..., Awaitable[RunningSandbox]]
 

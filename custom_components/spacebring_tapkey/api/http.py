@@ -190,11 +190,6 @@ class ApiTransport:
         self._rng = rng or random.Random()
         self.requests_sent = 0
 
-    @property
-    def policy(self) -> RetryPolicy:
-        """The retry policy in force."""
-        return self._policy
-
     async def request(
         self,
         method: str,

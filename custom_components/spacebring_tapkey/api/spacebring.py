@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 import random
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import aiohttp
 
@@ -73,9 +73,11 @@ _COMPANIES: Final = "/community/companies/v1"
 _MEMBERSHIPS: Final = "/community/memberships/v1"
 
 
-class _Identified(Protocol):
-    @property
-    def id(self) -> str: ...
+if TYPE_CHECKING:
+
+    class _Identified(Protocol):
+        @property
+        def id(self) -> str: ...
 
 
 def format_timestamp(moment: datetime) -> str:
