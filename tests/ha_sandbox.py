@@ -7,6 +7,7 @@ sign-in page approve on its own. `tapkey_credentials` registers the
 sandbox's demo OAuth client as application credentials. `sign_in_at_tapkey`
 plays the person in the browser: it opens the authorize URL of an OAuth
 flow step and follows Tapkey's redirect back to Home Assistant's callback.
+`closed_port_url` is a loopback URL where nothing listens.
 `sandbox_entry` builds a config entry as the config flow would have made it,
 with a token issued by the sandbox.
 """
@@ -14,6 +15,7 @@ with a token issued by the sandbox.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import socket
 import time
 from typing import Any, Final
 
@@ -75,6 +77,15 @@ async def ha_sandbox(
     async with run_sandbox(world, clock=clock, shutdown_timeout=0.1) as sandbox:
         monkeypatch.setenv(SANDBOX_URL_ENV, sandbox.base_url)
         yield sandbox
+
+
+@pytest.fixture
+def closed_port_url(socket_enabled: None) -> str:
+    """A loopback URL where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

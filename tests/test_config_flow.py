@@ -7,7 +7,6 @@ endpoint included); only setting up the created entry is patched out.
 from __future__ import annotations
 
 from collections.abc import Iterator
-import socket
 from typing import TYPE_CHECKING
 from unittest.mock import AsyncMock, patch
 
@@ -71,14 +70,6 @@ def location_id(sandbox: RunningSandbox, title: str = MAIN_LOCATION_TITLE) -> st
         for location in sandbox.world.spacebring.locations.values()
         if location["title"] == title
     )
-
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 async def start_and_sign_in(hass: HomeAssistant, sign_in: SignIn) -> dict:
@@ -224,10 +215,11 @@ async def test_unreachable_spacebring_shows_cannot_connect(
     ha_sandbox: RunningSandbox,
     sign_in_at_tapkey: SignIn,
     monkeypatch: pytest.MonkeyPatch,
+    closed_port_url: str,
 ) -> None:
     """Nothing listening where Spacebring should be: cannot_connect."""
     result = await reach_spacebring_form(hass, sign_in_at_tapkey)
-    monkeypatch.setenv(SANDBOX_URL_ENV, closed_port_url())
+    monkeypatch.setenv(SANDBOX_URL_ENV, closed_port_url)
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], SPACEBRING_CREDENTIALS
