@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
@@ -25,6 +26,7 @@ from custom_components.spacebring_tapkey.access_groups import (
     access_group_from_subentry,
 )
 from custom_components.spacebring_tapkey.api.models import TargetKind
+from custom_components.spacebring_tapkey.api.tapkey import TapkeyClient
 from custom_components.spacebring_tapkey.const import (
     CONF_GROUP_REFS,
     CONF_LOCATION_ID,
@@ -559,3 +561,30 @@ async def test_unreachable_tapkey_aborts_with_cannot_connect(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
+
+
+async def test_unexpected_failure_aborts_with_unknown(
+    hass: HomeAssistant, ha_sandbox: RunningSandbox, sandbox_entry: EntryFactory
+) -> None:
+    """A bug while reading the choices is reported, not raised into the UI."""
+    entry = sandbox_entry()
+
+    with patch.object(
+        TapkeyClient, "async_get_bound_locks", side_effect=RuntimeError("boom")
+    ):
+        result = await start(hass, entry)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "unknown"
+
+
+async def test_missing_application_credentials_abort(
+    hass: HomeAssistant, ha_sandbox: RunningSandbox, sandbox_entry: EntryFactory
+) -> None:
+    """Without the entry's OAuth implementation Tapkey cannot be asked."""
+    entry = sandbox_entry(overrides={"auth_implementation": "removed_credentials"})
+
+    result = await start(hass, entry)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "oauth_implementation_unavailable"

@@ -378,6 +378,20 @@ async def test_tapkey_reauth_with_another_account_aborts(
     assert entry.data["token"] == old_token
 
 
+async def test_reauth_offers_tapkey_sign_in_while_spacebring_is_unreachable(
+    hass: HomeAssistant,
+    ha_sandbox: RunningSandbox,
+    sandbox_entry: EntryFactory,
+    closed_port_url: str,
+) -> None:
+    """Spacebring cannot tell whether it rejects the entry; Tapkey is renewed."""
+    entry = sandbox_entry(overrides={CONF_SPACEBRING_URL: closed_port_url})
+
+    result = await entry.start_reauth_flow(hass)
+
+    assert result["step_id"] == "reauth_confirm"
+
+
 async def test_spacebring_reauth_asks_for_new_credentials(
     hass: HomeAssistant,
     ha_sandbox: RunningSandbox,
@@ -415,19 +429,27 @@ async def test_reconfigure_replaces_the_spacebring_credentials(
     sandbox_entry: EntryFactory,
     setup_entry: AsyncMock,
 ) -> None:
-    """New credentials that still see the location are stored; entry reloads."""
+    """New credentials that still see the location are stored; entry reloads.
+
+    The client id is pasted with stray spaces, as happens; they are dropped.
+    """
     entry = sandbox_entry(overrides={CONF_SPACEBRING_CLIENT_SECRET: "old-secret"})
 
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     assert result["description_placeholders"] == {"location_name": MAIN_LOCATION_TITLE}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], SPACEBRING_CREDENTIALS
+        result["flow_id"],
+        {
+            **SPACEBRING_CREDENTIALS,
+            CONF_SPACEBRING_CLIENT_ID: f" {SPACEBRING_CLIENT_ID} ",
+        },
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_SPACEBRING_CLIENT_ID] == SPACEBRING_CLIENT_ID
     assert entry.data[CONF_SPACEBRING_CLIENT_SECRET] == SPACEBRING_CLIENT_SECRET
     assert entry.data[CONF_LOCATION_ID] == location_id(ha_sandbox)
     assert setup_entry.await_count == 1

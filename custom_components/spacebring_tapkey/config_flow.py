@@ -124,6 +124,14 @@ OPTION_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """The submitted Spacebring credentials; a pasted id loses stray spaces."""
+    return {
+        CONF_SPACEBRING_CLIENT_ID: str(user_input[CONF_SPACEBRING_CLIENT_ID]).strip(),
+        CONF_SPACEBRING_CLIENT_SECRET: str(user_input[CONF_SPACEBRING_CLIENT_SECRET]),
+    }
+
+
 def _choice_schema(key: str, choices: Mapping[str, str]) -> vol.Schema:
     """A list of radio buttons, sorted by label, the first one preselected."""
     options = [
@@ -249,8 +257,9 @@ class OAuth2FlowHandler(
         """Spacebring API credentials, checked by listing the locations."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            credentials = _credentials(user_input)
             errors, locations = await self._async_read_locations(
-                user_input, service_url_data()
+                credentials, service_url_data()
             )
             if not errors and not locations:
                 errors["base"] = "no_locations"
@@ -263,12 +272,7 @@ class OAuth2FlowHandler(
                 }
                 if not self._locations:
                     return self.async_abort(reason="already_configured")
-                self._credentials = {
-                    CONF_SPACEBRING_CLIENT_ID: user_input[CONF_SPACEBRING_CLIENT_ID],
-                    CONF_SPACEBRING_CLIENT_SECRET: user_input[
-                        CONF_SPACEBRING_CLIENT_SECRET
-                    ],
-                }
+                self._credentials = credentials
                 return await self.async_step_location()
         return self.async_show_form(
             step_id="spacebring",
@@ -377,14 +381,17 @@ class OAuth2FlowHandler(
         """Credentials form whose answer must still see the entry's location."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors, locations = await self._async_read_locations(user_input, entry.data)
+            credentials = _credentials(user_input)
+            errors, locations = await self._async_read_locations(
+                credentials, entry.data
+            )
             if not errors and entry.data[CONF_LOCATION_ID] not in {
                 location.id for location in locations
             }:
                 errors["base"] = "location_not_found"
             if not errors:
                 return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
+                    entry, data_updates=credentials
                 )
         return self.async_show_form(
             step_id=step_id,
