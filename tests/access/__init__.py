@@ -1,0 +1,1 @@
+"""Tests of the pure access engine (rules, planner, schedules)."""
