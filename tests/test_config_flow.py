@@ -13,7 +13,9 @@ from unittest.mock import AsyncMock, patch
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import voluptuous as vol
 from yarl import URL
 
@@ -37,6 +39,7 @@ from custom_components.spacebring_tapkey.const import (
     TAPKEY_SCOPES,
 )
 from sandbox.const import SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
+from sandbox.faults import FaultKind, FaultRule
 from sandbox.server import RunningSandbox
 from sandbox.spacebring_demo import ANNEX_LOCATION_TITLE, MAIN_LOCATION_TITLE
 from sandbox.tapkey_generate import ANNEX_OWNER_NAME, DEMO_OWNER_NAME
@@ -189,6 +192,49 @@ async def test_account_without_locking_systems_aborts(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_locking_systems"
+
+
+async def test_denied_sign_in_aborts(
+    hass: HomeAssistant,
+    ha_sandbox: RunningSandbox,
+    hass_client_no_auth: ClientSessionGenerator,
+    current_request_with_host: None,
+) -> None:
+    """The person presses Deny on Tapkey's page: user_rejected_authorize."""
+    ha_sandbox.world.tapkey.auto_approve = False
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    authorize = URL(result["url"])
+    session = async_get_clientsession(hass)
+    async with session.post(
+        authorize.with_query(None),
+        data={**authorize.query, "decision": "deny"},
+        allow_redirects=False,
+    ) as response:
+        callback = URL(response.headers["Location"])
+    client = await hass_client_no_auth()
+    await client.get(callback.path_qs)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "user_rejected_authorize"
+    assert result["description_placeholders"] == {"error": "access_denied"}
+
+
+async def test_tapkey_failing_after_sign_in_aborts_with_cannot_connect(
+    hass: HomeAssistant, ha_sandbox: RunningSandbox, sign_in_at_tapkey: SignIn
+) -> None:
+    """The locking systems cannot be listed: nothing to choose from."""
+    ha_sandbox.faults.add(
+        FaultRule(kinds=(FaultKind.SERVER_ERROR,), route="/api/v1/Owners")
+    )
+
+    result = await start_and_sign_in(hass, sign_in_at_tapkey)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
 
 
 async def test_rejected_spacebring_credentials_show_invalid_auth(
