@@ -50,7 +50,7 @@ def spans(desired: DesiredAccess) -> list[tuple[str, str, str, str | None]]:
     )
 
 
-def rules(*bookings_, settings: RuleSettings | None = None) -> DesiredAccess:
+def rules(*bookings_: Booking, settings: RuleSettings | None = None) -> DesiredAccess:
     return desired_access(
         snapshot(bookings=tuple(bookings_)),
         GROUPS,

@@ -121,7 +121,9 @@ class _Planner:
         self.half = horizon / 2
         # Whole seconds keep grant ends tidy in Tapkey's UI.
         self.cap = (now + horizon).replace(microsecond=0)
-        self.due_before = now + self.half
+        # Access starting by this instant is granted now; later access is
+        # due half a horizon before it starts (exactly at `next_due`).
+        self.due_until = now + self.half
         self.next_due: datetime | None = None
         self.contacts: dict[str, str] = dict(contacts or {})
         self.targets: dict[str, TargetRef] = {}
@@ -301,7 +303,7 @@ class _Planner:
             start = min(
                 window.start for windows in family.values() for window in windows
             )
-            if start >= self.due_before:
+            if start > self.due_until:
                 self._due_at(start - self.half)
                 return
         if len(family) == 1:
@@ -355,7 +357,7 @@ class _Planner:
                 ):
                     if end is not None and valid_before == end:
                         continue
-                    if valid_before >= self.due_before:
+                    if valid_before > self.due_until:
                         self._due_at(valid_before - self.half)
                         continue
             self._plan_lane(lanes, target_id, entries or [], lost or [])
@@ -444,7 +446,7 @@ class _Planner:
         """
         due: list[tuple[datetime, datetime, bool]] = []
         for gap_start, gap_end, after_kept in gaps:
-            if gap_start >= self.due_before:
+            if gap_start > self.due_until:
                 self._due_at(gap_start - self.half)
                 return due, True
             valid_before = self.cap
