@@ -8,6 +8,7 @@ revocation is written down as pending before it is sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -20,6 +21,7 @@ from .access.model import AdHocGrant, LedgerEntry
 from .const import DOMAIN
 
 STORAGE_VERSION = 1
+ALL_GROUPS = "*"
 
 
 class LedgerEntryData(TypedDict):
@@ -55,6 +57,7 @@ class LedgerData(TypedDict):
     pending_revocations: list[str]
     adhoc: list[AdHocGrantData]
     contacts: dict[str, str]
+    blocked: dict[str, list[str]]
 
 
 @dataclass
@@ -65,6 +68,10 @@ class Ledger:
     pending_revocations: set[str] = field(default_factory=set)
     adhoc: dict[str, AdHocGrant] = field(default_factory=dict)
     contacts: dict[str, str] = field(default_factory=dict)
+    # Members whose access the operator revoked by hand: e-mail -> access
+    # group ids (ALL_GROUPS for every group). Spacebring no longer grants
+    # them those groups until the operator grants access again.
+    blocked: dict[str, set[str]] = field(default_factory=dict)
 
     def add(self, entry: LedgerEntry) -> None:
         """Record a grant Tapkey confirmed."""
@@ -82,6 +89,14 @@ class Ledger:
             for grant_id in sorted(self.pending_revocations)
             if grant_id in self.grants
         ]
+
+
+def is_blocked(
+    blocked: Mapping[str, AbstractSet[str]], email: str, group_id: str
+) -> bool:
+    """Whether the operator revoked this member's access to this group."""
+    groups = blocked.get(email)
+    return groups is not None and (ALL_GROUPS in groups or group_id in groups)
 
 
 class LedgerStore:
@@ -117,6 +132,9 @@ def ledger_to_data(ledger: Ledger) -> LedgerData:
         "pending_revocations": sorted(ledger.pending_revocations),
         "adhoc": [_adhoc_to_data(grant) for grant in ledger.adhoc.values()],
         "contacts": dict(sorted(ledger.contacts.items())),
+        "blocked": {
+            email: sorted(groups) for email, groups in sorted(ledger.blocked.items())
+        },
     }
 
 
@@ -128,6 +146,9 @@ def ledger_from_data(data: LedgerData) -> Ledger:
         pending_revocations=set(data.get("pending_revocations", [])),
         adhoc={raw["id"]: _adhoc_from_data(raw) for raw in data.get("adhoc", [])},
         contacts=dict(data.get("contacts", {})),
+        blocked={
+            email: set(groups) for email, groups in data.get("blocked", {}).items()
+        },
     )
 
 

@@ -55,7 +55,7 @@ from .api.errors import (
 from .api.models import Contact, Grant, SpacebringSnapshot
 from .api.tapkey import TapkeyClient
 from .const import DOMAIN, LOGGER
-from .ledger import LedgerStore
+from .ledger import ALL_GROUPS, LedgerStore, is_blocked
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -273,6 +273,60 @@ class SyncEngine:
             self._store.ledger.adhoc.pop(grant_id, None)
         await self._store.async_save()
 
+    async def async_revoke_all(self) -> int:
+        """Revoke every grant this entry created; return how many failed.
+
+        The caller switches the entry to dry-run first, so that no later sync
+        grants the access again (the clean disconnect).
+        """
+        async with self._lock:
+            ledger = self._store.ledger
+            now = dt_util.utcnow()
+            revokes: list[RevokeGrant] = []
+            for entry in list(ledger.grants.values()):
+                if entry.valid_before <= now:
+                    ledger.drop(entry.grant_id)  # ended on its own
+                    continue
+                ledger.pending_revocations.add(entry.grant_id)
+                revokes.append(
+                    RevokeGrant(entry=entry, reason=RevokeReason.NOT_DESIRED)
+                )
+            await self._store.async_save()
+            failed = await self._execute_revokes(revokes)
+            await self._store.async_save()
+            self.status.failed = failed
+        if revokes:
+            await self._refresh_tapkey()
+        async_dispatcher_send(self._hass, signal_sync_finished(self._entry.entry_id))
+        return failed
+
+    async def async_block(self, email: str, group_id: str | None) -> None:
+        """Stop granting a member one access group (None: every group).
+
+        Ad-hoc grants of the member for those groups are dropped too; the
+        next sync revokes what this integration granted them.
+        """
+        ledger = self._store.ledger
+        ledger.blocked.setdefault(email, set()).add(group_id or ALL_GROUPS)
+        for grant in list(ledger.adhoc.values()):
+            if grant.email == email and (
+                group_id is None or grant.group_id == group_id
+            ):
+                del ledger.adhoc[grant.id]
+        await self._store.async_save()
+
+    async def async_unblock(self, email: str, group_id: str) -> None:
+        """Lift a block so the member can get this access group again."""
+        ledger = self._store.ledger
+        groups = ledger.blocked.get(email)
+        if groups is None:
+            return
+        groups.discard(group_id)
+        groups.discard(ALL_GROUPS)
+        if not groups:
+            del ledger.blocked[email]
+        await self._store.async_save()
+
     async def _sync_once(self) -> PlanResult | None:
         now = dt_util.utcnow()
         self.status.last_attempt = now
@@ -286,11 +340,21 @@ class SyncEngine:
         adhoc = tuple(ledger.adhoc.values())
         ledger_entries = tuple(ledger.grants.values())
         contacts = dict(ledger.contacts)
+        blocked = {email: frozenset(groups) for email, groups in ledger.blocked.items()}
 
         def compute() -> tuple[DesiredAccess, PlanResult]:
             desired = desired_access(
                 snapshot, inputs.groups, inputs.settings, adhoc, now=now
             )
+            if blocked:
+                desired = replace(
+                    desired,
+                    windows=tuple(
+                        window
+                        for window in desired.windows
+                        if not is_blocked(blocked, window.email, window.group_id)
+                    ),
+                )
             result = plan(
                 desired.windows,
                 inputs.groups,
