@@ -76,17 +76,16 @@ class ControlApi:
         try:
             if body.get("reset"):
                 self.clock.reset()
+            if body.get("frozen"):  # before setting, so time stops exactly there
+                self.clock.freeze()
             if "now" in body:
                 self.clock.set(parse_iso(str(body["now"])))
             if "advanceSeconds" in body:
                 self.clock.advance(timedelta(seconds=float(body["advanceSeconds"])))
         except (TypeError, ValueError) as err:
             raise web.HTTPBadRequest(text=str(err)) from None
-        if "frozen" in body:
-            if body["frozen"]:
-                self.clock.freeze()
-            else:
-                self.clock.resume()
+        if body.get("frozen") is False:
+            self.clock.resume()
         return web.json_response(self.clock.as_dict())
 
     async def get_faults(self, _request: web.Request) -> web.Response:

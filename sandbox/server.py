@@ -25,11 +25,6 @@ class RunningSandbox:
     faults: FaultInjector
     traffic: TrafficLog
 
-    @property
-    def port(self) -> int:
-        """The TCP port it listens on."""
-        return int(self.base_url.rsplit(":", 1)[1])
-
 
 @asynccontextmanager
 async def run_sandbox(

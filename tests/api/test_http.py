@@ -169,6 +169,29 @@ async def test_rate_limiter_shared_by_two_clients_holds_the_sum_to_the_rate() ->
     assert max_in_window(grants) <= 10
 
 
+async def test_headroom_keeps_a_slot_free_for_an_unasked_resend() -> None:
+    """With room kept for a copy, even every call sent twice stays at 10."""
+    fake = FakeTime()
+    limiter = RateLimiter(10, margin=0.0, clock=fake, sleep=fake.sleep)
+    on_the_wire = []
+    for _ in range(30):
+        await limiter.acquire(headroom=1)
+        on_the_wire += [fake.now, fake.now]  # sent, and resent by the stack
+        limiter.charge()
+    assert max_in_window(on_the_wire) == 10
+
+
+async def test_headroom_costs_one_call_per_second_when_nothing_is_resent() -> None:
+    """Without resends, calls with headroom run at rate minus one."""
+    fake = FakeTime()
+    limiter = RateLimiter(10, margin=0.0, clock=fake, sleep=fake.sleep)
+    grants = []
+    for _ in range(28):
+        await limiter.acquire(headroom=1)
+        grants.append(fake.now)
+    assert max_in_window(grants) == 9
+
+
 async def test_rate_limiter_below_one_per_second_spaces_calls() -> None:
     """Half a call per second means one call every two seconds."""
     fake = FakeTime()
@@ -407,6 +430,23 @@ async def test_resets_that_persist_raise_connection_error(
     with pytest.raises(ApiConnectionError, match="unreachable"):
         await transport.request("GET", server.url + THINGS)
     assert transport.requests_sent == 3
+
+
+async def test_resend_of_a_reset_read_is_charged_to_the_limiter(
+    server: ScriptedServer, session: aiohttp.ClientSession
+) -> None:
+    """aiohttp sent the GET twice: both copies count against the rate."""
+    fake = FakeTime()
+    limiter = RateLimiter(4, margin=0.0, clock=fake, sleep=fake.sleep)
+    server.script(reset, reset, reply(200, {"ok": 1}))
+    transport = transport_for(session, RecordingSleep(), limiter=limiter)
+    await transport.request("GET", server.url + THINGS)
+    assert len(server.seen) == 3
+    # Two attempts and one charged resend fill three of four slots.
+    await limiter.acquire()
+    assert fake.now == 100.0
+    await limiter.acquire()
+    assert fake.now == 101.0
 
 
 async def test_write_reset_raises_connection_error_at_once(

@@ -52,6 +52,12 @@ type QueryParams = Mapping[str, str] | Sequence[tuple[str, str]]
 
 _DELTA_SECONDS: Final = re.compile(r"\d+(\.\d+)?")
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+# aiohttp sends a request with one of these methods a second time, at once
+# and unseen by the caller, when its connection breaks before the answer
+# (RFC 9112 §9.3.1). The limiter keeps room for that second copy.
+RESENT_BY_AIOHTTP: Final = frozenset(
+    {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}
+)
 
 _STATUS_ERRORS: Final[dict[int, type[ApiError]]] = {
     401: ApiAuthError,
@@ -92,17 +98,31 @@ class RateLimiter:
         self._grants: deque[float] = deque()
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until one more call fits into the window, then take the slot."""
+    async def acquire(self, *, headroom: int = 0) -> None:
+        """Wait until one more call fits into the window, then take the slot.
+
+        With `headroom`, wait until that many further calls would fit at the
+        same instant too, without taking them: room for a copy the HTTP
+        stack may send unasked.
+        """
+        needed = 1 + min(headroom, self._capacity - 1)
         async with self._lock:
             while True:
                 now = self._clock()
                 while self._grants and self._grants[0] <= now - self._window:
                     self._grants.popleft()
-                if len(self._grants) < self._capacity:
+                if len(self._grants) + needed <= self._capacity:
                     self._grants.append(now)
                     return
-                await self._sleep(self._grants[0] + self._window - now)
+                await self._sleep(
+                    self._grants[len(self._grants) + needed - self._capacity - 1]
+                    + self._window
+                    - now
+                )
+
+    def charge(self) -> None:
+        """Count a call that went out without asking (a transparent resend)."""
+        self._grants.append(self._clock())
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +273,9 @@ class ApiTransport:
         auth: aiohttp.BasicAuth | None,
         retry_transient: bool,
     ) -> Any:
+        resendable = method in RESENT_BY_AIOHTTP
         if self._limiter is not None:
-            await self._limiter.acquire()
+            await self._limiter.acquire(headroom=1 if resendable else 0)
         self.requests_sent += 1
         try:
             async with self._session.request(
@@ -270,6 +291,14 @@ class ApiTransport:
                 status = response.status
                 retry_after_header = response.headers.get("Retry-After")
         except (TimeoutError, aiohttp.ClientError) as err:
+            if (
+                resendable
+                and self._limiter is not None
+                and isinstance(
+                    err, aiohttp.ClientOSError | aiohttp.ServerDisconnectedError
+                )
+            ):
+                self._limiter.charge()  # aiohttp sent it twice before giving up
             kind = "timed out" if isinstance(err, TimeoutError) else "unreachable"
             failure = ApiConnectionError(f"{self._service} {kind}: {err!r}")
             if retry_transient:
