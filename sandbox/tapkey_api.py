@@ -9,14 +9,14 @@ with OData `$top`/`$skip` and narrowed with `$filter`; errors are
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
 
 from .tapkey_odata import ODataError, parse_datetime, query_items
-from .tapkey_records import Json, OwnerAccount
+from .tapkey_records import Contact, Json, LockGroup, LogEntry, OwnerAccount
 from .tapkey_state import TapkeyRequestError, TapkeyState
 
 API_PREFIX: Final = "/api/v1"
@@ -101,35 +101,45 @@ class _ManagementApi:
     def _owner(self, request: web.Request) -> OwnerAccount:
         return self._state.owner(request.match_info["owner_id"])
 
-    def _page(self, request: web.Request, items: list[Json]) -> web.Response:
+    def _page[R](
+        self,
+        request: web.Request,
+        records: Sequence[R],
+        view: Callable[[R], Json],
+        render: Callable[[R], Json] | None = None,
+    ) -> web.Response:
+        """One page of `records` as JSON; `render` defaults to `view`."""
         try:
             page = query_items(
-                items, request.query, max_page_size=self._state.max_page_size
+                records,
+                request.query,
+                max_page_size=self._state.max_page_size,
+                view=view,
             )
         except ODataError as err:
             raise TapkeyRequestError(400, "InvalidQuery", str(err)) from err
-        return web.json_response(page)
+        return web.json_response([(render or view)(record) for record in page])
 
     async def owners(self, request: web.Request) -> web.Response:
-        items = [owner.to_json() for owner in self._state.owners.values()]
-        return self._page(request, items)
+        owners = list(self._state.owners.values())
+        return self._page(request, owners, OwnerAccount.to_json)
 
     async def bound_locks(self, request: web.Request) -> web.Response:
         expand = request.query.get("$expand") or request.query.get("expand") or ""
         with_features = "supportedFeatures" in expand.split(",")
-        items = [
-            lock.to_json(expand_features=with_features)
-            for lock in self._owner(request).locks.values()
-        ]
-        return self._page(request, items)
+        return self._page(
+            request,
+            list(self._owner(request).locks.values()),
+            lambda lock: lock.to_json(expand_features=with_features),
+        )
 
     async def lock_groups(self, request: web.Request) -> web.Response:
         owner = self._owner(request)
-        return self._page(request, [g.to_json() for g in owner.lock_groups.values()])
+        return self._page(request, list(owner.lock_groups.values()), LockGroup.to_json)
 
     async def contacts(self, request: web.Request) -> web.Response:
         owner = self._owner(request)
-        return self._page(request, [c.to_json() for c in owner.contacts.values()])
+        return self._page(request, list(owner.contacts.values()), Contact.to_json)
 
     async def create_contact(self, request: web.Request) -> web.Response:
         owner_id = request.match_info["owner_id"]
@@ -154,8 +164,14 @@ class _ManagementApi:
 
     async def grants(self, request: web.Request) -> web.Response:
         owner = self._owner(request)
-        items = [owner.grant_json(grant) for grant in owner.grants.values()]
-        return self._page(request, items)
+        return self._page(
+            request,
+            list(owner.grants.values()),
+            # Filters and sorting need no embedded copies: build those only
+            # for the page that is sent.
+            lambda grant: grant.to_json(owner_id=owner.id, contact=None, target=None),
+            owner.grant_json,
+        )
 
     async def create_grant(self, request: web.Request) -> web.Response:
         owner = self._owner(request)
@@ -193,7 +209,7 @@ class _ManagementApi:
 
     async def log_entries(self, request: web.Request) -> web.Response:
         owner = self._owner(request)
-        return self._page(request, [entry.to_json() for entry in owner.log_entries])
+        return self._page(request, owner.log_entries, LogEntry.to_json)
 
 
 def register_management_routes(

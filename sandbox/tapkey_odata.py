@@ -200,8 +200,11 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, str(value))
 
 
-def apply_orderby(items: list[Item], text: str) -> list[Item]:
+def apply_orderby[T](
+    items: Sequence[T], text: str, *, view: Callable[[T], Item]
+) -> list[T]:
     """Sort by `prop [asc|desc], ...` (stable, so ties keep insertion order)."""
+    viewed = [(view(item), item) for item in items]
     clauses = [part.split() for part in text.split(",")]
     for clause in reversed(clauses):
         if not 1 <= len(clause) <= 2 or (
@@ -209,12 +212,11 @@ def apply_orderby(items: list[Item], text: str) -> list[Item]:
         ):
             raise ODataError(f"unsupported $orderby clause {' '.join(clause)!r}")
         name = clause[0]
-        items = sorted(
-            items,
-            key=lambda item: _sort_key(item.get(name)),
+        viewed.sort(
+            key=lambda pair: _sort_key(pair[0].get(name)),
             reverse=len(clause) == 2 and clause[1] == "desc",
         )
-    return items
+    return [item for _, item in viewed]
 
 
 def _non_negative(query: Mapping[str, str], name: str) -> int | None:
@@ -226,16 +228,24 @@ def _non_negative(query: Mapping[str, str], name: str) -> int | None:
     return int(raw)
 
 
-def query_items(
-    items: Sequence[Item], query: Mapping[str, str], *, max_page_size: int
-) -> list[Item]:
-    """Apply $filter, $orderby, $skip and $top (capped at `max_page_size`)."""
+def query_items[T](
+    items: Sequence[T],
+    query: Mapping[str, str],
+    *,
+    max_page_size: int,
+    view: Callable[[T], Item],
+) -> list[T]:
+    """Apply $filter, $orderby, $skip and $top (capped at `max_page_size`).
+
+    `view` gives the JSON properties a record is filtered and sorted by; it is
+    called only when the query filters or sorts, so plain paging stays cheap.
+    """
     selected = list(items)
     if (text := query.get("$filter")) is not None:
         predicate = compile_filter(text)
-        selected = [item for item in selected if predicate(item)]
+        selected = [item for item in selected if predicate(view(item))]
     if (order := query.get("$orderby")) is not None:
-        selected = apply_orderby(selected, order)
+        selected = apply_orderby(selected, order, view=view)
     skip = _non_negative(query, "$skip") or 0
     top = _non_negative(query, "$top")
     page_size = max_page_size if top is None else min(top, max_page_size)
