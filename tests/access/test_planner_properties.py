@@ -121,7 +121,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     ]
     tapkey.apply(tapkey.plan(windows_a, groups_a, now=t0, horizon=horizon), t0)
     managed = sorted(tapkey.ledger)
-    if managed and draw(st.booleans()):
+    lose_one = draw(st.booleans())
+    if managed and lose_one:
         lost = draw(st.sampled_from(managed))
         if draw(st.booleans()):
             tapkey.revoke_in_portal(lost)

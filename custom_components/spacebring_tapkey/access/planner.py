@@ -68,8 +68,8 @@ def plan(
 ) -> PlanResult:
     """Plan the Tapkey changes that make granted access equal desired access.
 
-    `desired` are the rules' windows (windows of one member and group must
-    not overlap); windows of groups not in `groups` are ignored. `ledger`
+    `desired` are the rules' windows (in any order; overlapping windows
+    merge); windows of groups not in `groups` are ignored. `ledger`
     holds the grants this integration created. `tapkey_grants` are the
     grants Tapkey reports now (only ledger grants are looked at); None trusts
     the ledger without reading Tapkey. `contacts` maps e-mails to known Tapkey
@@ -193,7 +193,8 @@ class _Planner:
             email = entry.email
             if email not in contacts:
                 contacts[email] = entry.contact_id
-            if entry.valid_before <= now:
+            valid_before = entry.valid_before
+            if valid_before <= now:
                 self.forget.append(entry)
                 continue
             if live is not None and entry.grant_id not in live:
@@ -212,7 +213,8 @@ class _Planner:
                 by_target[entry.target_id] = [entry]
             else:
                 entries.append(entry)
-            cutoff = max(cutoff, entry.valid_before)
+            if valid_before > cutoff:  # noqa: PLR1730 - max() costs a call per grant
+                cutoff = valid_before
         # A window starting at or after the cutoff neither touches a held
         # grant nor shapes a grant made now: only its due time matters.
         self.cutoff = cutoff
@@ -335,10 +337,17 @@ class _Planner:
         Decides the common steady state (one stretch realised by one kept
         grant) inline; everything else goes through `_plan_lane`.
         """
-        now = self.now
         missing = self.missing
         start, end, _first, _last = lanes.stretches[0]
+        if start > self.due_until and (not held or held.keys().isdisjoint(target_ids)):
+            # Nothing due and nothing held on these targets: only note when.
+            self._due_at(start - self.half)
+            return
         single = len(lanes.stretches) == 1
+        # A kept grant alone realises the stretch when it covers it from now
+        # (or from its start) and ends inside it.
+        covered_from = max(start, self.now)
+        started = self.now >= start
         for target_id in target_ids:
             entries = held.pop(target_id, None) if held else None
             lost = (
@@ -351,8 +360,8 @@ class _Planner:
                 valid_from = entries[0].valid_from
                 valid_before = entries[0].valid_before
                 if (
-                    valid_from <= max(start, now)
-                    and max(valid_from, now) >= start
+                    valid_from <= covered_from
+                    and (started or valid_from >= start)
                     and (end is None or valid_before <= end)
                 ):
                     if end is not None and valid_before == end:
