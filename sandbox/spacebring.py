@@ -94,6 +94,22 @@ def _by_created(record: Record) -> tuple[str, ...]:
     return (str(record.get("createDate", "")), str(record["id"]))
 
 
+def _page(
+    name: str,
+    items: list[Record],
+    request: web.Request,
+    *,
+    key: Callable[[Record], tuple[str, ...]] = _by_created,
+    descending: bool = False,
+) -> web.Response:
+    """One page of `items` under `name`, with the next token if there is more."""
+    page, token = paginate(items, key, query=request.query, descending=descending)
+    body: Record = {name: page}
+    if token is not None:
+        body["nextPageToken"] = token
+    return web.json_response(body)
+
+
 class SpacebringApi:
     """Request handlers over one `SpacebringState`."""
 
@@ -168,30 +184,6 @@ class SpacebringApi:
         ) & hmac.compare_digest(secret, SPACEBRING_CLIENT_SECRET)
         return client_id if valid else None
 
-    @staticmethod
-    def _page(
-        name: str,
-        items: list[Record],
-        request: web.Request,
-        *,
-        descending: bool = False,
-    ) -> web.Response:
-        return SpacebringApi._page_by(name, items, request, _by_created, descending)
-
-    @staticmethod
-    def _page_by(
-        name: str,
-        items: list[Record],
-        request: web.Request,
-        key: Callable[[Record], tuple[str, ...]],
-        descending: bool,
-    ) -> web.Response:
-        page, token = paginate(items, key, query=request.query, descending=descending)
-        body: Record = {name: page}
-        if token is not None:
-            body["nextPageToken"] = token
-        return web.json_response(body)
-
     # --- locations, plans, resources ---------------------------------------
 
     async def list_locations(self, request: web.Request) -> web.Response:
@@ -207,7 +199,7 @@ class SpacebringApi:
     async def list_plans(self, request: web.Request) -> web.Response:
         """Plans, optionally of one location."""
         plans = self.state.list_plans(request.query.get("locationRef"))
-        return self._page("plans", plans, request)
+        return _page("plans", plans, request)
 
     async def get_plan(self, request: web.Request) -> web.Response:
         """One plan."""
@@ -220,7 +212,7 @@ class SpacebringApi:
             request.query.get("locationRef"),
             {part for part in types.split(",") if part} if types else None,
         )
-        return self._page("resources", resources, request)
+        return _page("resources", resources, request)
 
     async def get_resource(self, request: web.Request) -> web.Response:
         """One resource."""
@@ -260,7 +252,9 @@ class SpacebringApi:
         def key(booking: Record) -> tuple[str, ...]:
             return (str(booking[field]), str(booking["id"]))
 
-        return self._page_by("bookings", bookings, request, key, direction == "desc")
+        return _page(
+            "bookings", bookings, request, key=key, descending=direction == "desc"
+        )
 
     async def get_booking(self, request: web.Request) -> web.Response:
         """One booking (cancelled ones carry `deleteDate`)."""
@@ -299,7 +293,7 @@ class SpacebringApi:
             ),
             self.clock.now(),
         )
-        return self._page(
+        return _page(
             "subscriptions",
             subscriptions,
             request,
@@ -335,7 +329,7 @@ class SpacebringApi:
         companies = self.state.list_companies(
             request.query.get("locationRef"), request.query.get("title")
         )
-        return self._page("companies", companies, request)
+        return _page("companies", companies, request)
 
     async def get_company(self, request: web.Request) -> web.Response:
         """One company."""
@@ -353,7 +347,7 @@ class SpacebringApi:
             user_ref=query.get("userRef"),
             status=query.get("status"),
         )
-        return self._page("memberships", memberships, request)
+        return _page("memberships", memberships, request)
 
     async def get_membership(self, request: web.Request) -> web.Response:
         """One membership."""

@@ -228,40 +228,12 @@ class _Builder:
         location_id: str,
         plan: Record,
         *,
-        member: Record | None = None,
-        company: Record | None = None,
+        customer: Record,
         office: Record | None = None,
         group_override: str | None = None,
     ) -> Record:
         start_day, end_day, deleted = self._period(status)
         start = self.local(start_day, 0)
-        customer: Record
-        if company is not None:
-            customer = {
-                "subscriptionType": "company",
-                "companyRef": company["id"],
-                "customerRef": company["id"],
-                "customer": {
-                    "id": company["id"],
-                    "type": "company",
-                    "title": company["title"],
-                },
-                "company": {
-                    key: company[key]
-                    for key in ("id", "title", "locationRef", "createDate")
-                },
-            }
-        else:
-            assert member is not None
-            user = records.person(member["user"])
-            customer = {
-                "subscriptionType": "user",
-                "membershipRef": member["id"],
-                "userRef": user["id"],
-                "user": user,
-                "customerRef": member["id"],
-                "customer": {"id": member["id"], "type": "user", "user": user},
-            }
         plan_group = plan.get("access", {}).get("tapkeyGroupRef")
         items: list[Record] = [
             {
@@ -503,23 +475,27 @@ def generate_spacebring(
             status,
             main,
             user_plans[n % len(user_plans)],
-            member=member,
+            customer=records.member_customer(member),
             group_override="members 24/7" if n % 11 == 6 else None,
         )
     parked = independent[1 : 1 + max(1, len(independent) // 10)]
     for member in parked:
-        build.subscription("active", main, plans["parking"], member=member)
+        build.subscription(
+            "active", main, plans["parking"], customer=records.member_customer(member)
+        )
     for n, company in enumerate(companies):
         status = statuses[n] if n < len(statuses) else "active"
         build.subscription(
             status,
             main,
             plans["office"],
-            company=company,
+            customer=records.company_customer(company),
             office=offices[n % len(offices)],
         )
     for member in annex_members[:2]:
-        build.subscription("active", annex, plans["annex"], member=member)
+        build.subscription(
+            "active", annex, plans["annex"], customer=records.member_customer(member)
+        )
 
     bookable = rooms + desks + offices + parking + equipment
     if scale.bookings >= _DEMO_BOOKINGS:

@@ -151,6 +151,32 @@ def membership(given: Record) -> Record:
     return _merged(defaults, given)
 
 
+def company_customer(company: Record) -> Record:
+    """The fields that make a subscription a company's."""
+    return {
+        "subscriptionType": "company",
+        "companyRef": company["id"],
+        "customerRef": company["id"],
+        "customer": {"id": company["id"], "type": "company", "title": company["title"]},
+        "company": {
+            key: company[key] for key in ("id", "title", "locationRef", "createDate")
+        },
+    }
+
+
+def member_customer(member: Record) -> Record:
+    """The fields that make a subscription a member's (customer = membership)."""
+    user = person(member["user"])
+    return {
+        "subscriptionType": "user",
+        "membershipRef": member["id"],
+        "userRef": user["id"],
+        "user": user,
+        "customerRef": member["id"],
+        "customer": {"id": member["id"], "type": "user", "user": user},
+    }
+
+
 def subscription_item(given: Record, *, created: str) -> Record:
     """One subscription item; needs `id` (plus `planRef`/`resourceRef`)."""
     return _merged(

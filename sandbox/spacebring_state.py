@@ -435,27 +435,10 @@ class SpacebringState:
     def _customer(self, body: Mapping[str, Any]) -> tuple[Record, str]:
         if company_ref := body.get("companyRef"):
             company = self.company(str(company_ref))
-            return {
-                "subscriptionType": "company",
-                "companyRef": company["id"],
-                "customerRef": company["id"],
-                "customer": {
-                    "id": company["id"],
-                    "type": "company",
-                    "title": company["title"],
-                },
-            }, company["locationRef"]
+            return records.company_customer(company), company["locationRef"]
         if membership_ref := body.get("membershipRef"):
             member = self.membership(str(membership_ref))
-            user = records.person(member["user"])
-            return {
-                "subscriptionType": "user",
-                "membershipRef": member["id"],
-                "userRef": user["id"],
-                "user": user,
-                "customerRef": member["id"],
-                "customer": {"id": member["id"], "type": "user", "user": user},
-            }, member["locationRef"]
+            return records.member_customer(member), member["locationRef"]
         raise bad_request("companyRef or membershipRef is required")
 
     def _item(self, raw: Mapping[str, Any], now: datetime) -> Record:

@@ -12,6 +12,7 @@ import sys
 import aiohttp
 import pytest
 
+from custom_components.spacebring_tapkey.api.http import basic_auth_header
 from custom_components.spacebring_tapkey.const import DOMAIN
 from sandbox.__main__ import _banner, _parser
 from sandbox.const import (
@@ -111,7 +112,11 @@ async def test_command_serves_the_demo_world(
         assert banner[0] == f"Sandbox listening on http://127.0.0.1:{port}"
         async with sandbox_session.get(
             f"http://127.0.0.1:{port}/locations/v1",
-            auth=aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET),
+            headers={
+                "Authorization": basic_auth_header(
+                    SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
+                )
+            },
         ) as response:
             assert response.status == 200
             assert len((await response.json())["locations"]) == 2

@@ -20,7 +20,7 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.response.exceptions import ResponseValidationError
 import pytest
 
-from custom_components.spacebring_tapkey.api.http import RateLimiter
+from custom_components.spacebring_tapkey.api.http import RateLimiter, basic_auth_header
 from sandbox.const import SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
@@ -99,7 +99,11 @@ class SandboxCaller:
             self._sandbox.base_url + path,
             params=query,
             json=body,
-            auth=aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET),
+            headers={
+                "Authorization": basic_auth_header(
+                    SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
+                )
+            },
         ) as response:
             data = await response.read()
             return Exchange(

@@ -8,13 +8,16 @@ from typing import Any
 import aiohttp
 import pytest
 
+from custom_components.spacebring_tapkey.api.http import basic_auth_header
 from sandbox.const import SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
 from sandbox.spacebring_records import parse_iso
 from sandbox.world import World
 
-AUTH = aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+AUTH = {
+    "Authorization": basic_auth_header(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+}
 
 
 async def control(
@@ -112,9 +115,9 @@ async def test_fault_rules_over_http(
     assert state["rules"][0]["kinds"] == ["unavailable"]
     assert (state["timeoutSeconds"], state["retryAfterSeconds"]) == (2.0, 5)
     url = f"{sandbox.base_url}/locations/v1"
-    async with sandbox_session.get(url, auth=AUTH) as response:
+    async with sandbox_session.get(url, headers=AUTH) as response:
         assert response.status == 503
-    async with sandbox_session.get(url, auth=AUTH) as response:
+    async with sandbox_session.get(url, headers=AUTH) as response:
         assert response.status == 200
     _, state = await control(sandbox, sandbox_session, "GET", "/faults")
     assert state["injected"] == {"unavailable": 1}

@@ -7,11 +7,14 @@ import json
 import aiohttp
 import pytest
 
+from custom_components.spacebring_tapkey.api.http import basic_auth_header
 from sandbox.const import SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
 
-AUTH = aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+AUTH = {
+    "Authorization": basic_auth_header(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+}
 
 
 async def test_tapkey_routes_fail_in_tapkey_error_shape(
@@ -46,7 +49,7 @@ async def test_status_faults(
     """The status, and no Retry-After unless the kind says so."""
     sandbox.faults.fail_next(kind)
     async with sandbox_session.get(
-        f"{sandbox.base_url}/locations/v1", auth=AUTH
+        f"{sandbox.base_url}/locations/v1", headers=AUTH
     ) as response:
         assert response.status == status
         assert "Retry-After" not in response.headers
@@ -58,7 +61,7 @@ async def test_malformed_json_keeps_the_status(
     """A 200 whose body is cut in half."""
     sandbox.faults.fail_next(FaultKind.MALFORMED_JSON)
     async with sandbox_session.get(
-        f"{sandbox.base_url}/locations/v1", auth=AUTH
+        f"{sandbox.base_url}/locations/v1", headers=AUTH
     ) as response:
         assert response.status == 200
         with pytest.raises(json.JSONDecodeError):
@@ -72,7 +75,7 @@ async def test_malformed_json_on_an_empty_answer_invents_a_broken_body(
     booking_id = next(iter(sandbox.world.spacebring.bookings))
     sandbox.faults.fail_next(FaultKind.MALFORMED_JSON)
     async with sandbox_session.delete(
-        f"{sandbox.base_url}/resources/bookings/v1/{booking_id}", auth=AUTH
+        f"{sandbox.base_url}/resources/bookings/v1/{booking_id}", headers=AUTH
     ) as response:
         assert response.status == 200
         assert (await response.read()).startswith(b'{"rec')
@@ -84,7 +87,7 @@ async def test_dropped_connection_sends_headers_then_half_the_body(
     """The client sees the status, then the body breaks off."""
     sandbox.faults.fail_next(FaultKind.CONNECTION_DROPPED)
     async with sandbox_session.get(
-        f"{sandbox.base_url}/locations/v1", auth=AUTH
+        f"{sandbox.base_url}/locations/v1", headers=AUTH
     ) as response:
         assert response.status == 200
         with pytest.raises(aiohttp.ClientPayloadError):
@@ -99,7 +102,7 @@ async def test_dropped_connection_on_an_empty_answer(
     sandbox.faults.fail_next(FaultKind.CONNECTION_DROPPED)
     with pytest.raises(aiohttp.ClientError):
         async with sandbox_session.delete(
-            f"{sandbox.base_url}/resources/bookings/v1/{booking_id}", auth=AUTH
+            f"{sandbox.base_url}/resources/bookings/v1/{booking_id}", headers=AUTH
         ) as response:
             await response.read()
 
@@ -114,7 +117,7 @@ async def test_body_faults_leave_answers_without_records_alone(
     location_id = next(iter(sandbox.world.spacebring.locations))
     sandbox.faults.fail_next(kind)
     async with sandbox_session.get(
-        f"{sandbox.base_url}/locations/v1/{location_id}", auth=AUTH
+        f"{sandbox.base_url}/locations/v1/{location_id}", headers=AUTH
     ) as response:
         assert await response.json() == {
             "location": sandbox.world.spacebring.locations[location_id]

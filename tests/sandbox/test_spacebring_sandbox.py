@@ -9,14 +9,16 @@ from typing import Any
 import aiohttp
 import pytest
 
-from custom_components.spacebring_tapkey.api.http import RateLimiter
+from custom_components.spacebring_tapkey.api.http import RateLimiter, basic_auth_header
 from sandbox.const import SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET
 from sandbox.server import RunningSandbox
 from sandbox.spacebring_demo import MAIN_LOCATION_TITLE
 from sandbox.spacebring_records import iso, parse_iso
 from tests.api.conftest import SandboxFactory
 
-AUTH = aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+AUTH = {
+    "Authorization": basic_auth_header(SPACEBRING_CLIENT_ID, SPACEBRING_CLIENT_SECRET)
+}
 BOOKINGS = "/resources/bookings/v1"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -37,7 +39,7 @@ class Caller:
         *,
         body: Any = None,
         data: bytes | None = None,
-        auth: aiohttp.BasicAuth | None = AUTH,
+        auth: dict[str, str] | None = AUTH,
     ) -> tuple[int, Any]:
         await self.limiter.acquire()
         async with self.session.request(
@@ -46,7 +48,7 @@ class Caller:
             params=query,
             json=body,
             data=data,
-            auth=auth,
+            headers=auth,
         ) as response:
             raw = await response.read()
             return response.status, (await response.json() if raw else None)
@@ -88,12 +90,12 @@ def location_of(sandbox: RunningSandbox) -> str:
     "auth",
     [
         None,
-        aiohttp.BasicAuth(SPACEBRING_CLIENT_ID, "guess"),
-        aiohttp.BasicAuth("someone", SPACEBRING_CLIENT_SECRET),
+        {"Authorization": basic_auth_header(SPACEBRING_CLIENT_ID, "guess")},
+        {"Authorization": basic_auth_header("someone", SPACEBRING_CLIENT_SECRET)},
     ],
 )
 async def test_without_the_demo_credentials_it_is_401(
-    call: Caller, auth: aiohttp.BasicAuth | None
+    call: Caller, auth: dict[str, str] | None
 ) -> None:
     """Error body in Spacebring's shape."""
     status, body = await call("GET", "/locations/v1", auth=auth)
@@ -120,7 +122,7 @@ async def test_more_than_ten_requests_in_a_second_get_429(
 
     async def one() -> tuple[int, str | None, Any]:
         async with sandbox_session.get(
-            sandbox.base_url + "/locations/v1", auth=AUTH
+            sandbox.base_url + "/locations/v1", headers=AUTH
         ) as response:
             return (
                 response.status,

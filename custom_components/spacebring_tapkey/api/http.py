@@ -15,6 +15,7 @@ Sleeping, the clock and the random source are injectable so tests never wait.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,16 @@ def parse_retry_after(
     return max(0.0, (when - reference).total_seconds())
 
 
+def basic_auth_header(user: str, password: str) -> str:
+    """An `Authorization` value for HTTP Basic.
+
+    Built here rather than with aiohttp.BasicAuth, which newer aiohttp
+    releases deprecate while older ones lack the replacement.
+    """
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
 def error_message(body: bytes) -> str:
     """Best human-readable message of an error body (JSON or text)."""
     text = body.decode("utf-8", "replace").strip()
@@ -218,7 +229,6 @@ class ApiTransport:
         params: QueryParams | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
-        auth: aiohttp.BasicAuth | None = None,
         idempotent: bool | None = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (None when empty).
@@ -241,7 +251,6 @@ class ApiTransport:
                     params=params,
                     json_body=json_body,
                     headers=headers,
-                    auth=auth,
                     retry_transient=retry_transient,
                 )
             except _RetryableError as err:
@@ -270,7 +279,6 @@ class ApiTransport:
         params: QueryParams | None,
         json_body: Any,
         headers: Mapping[str, str] | None,
-        auth: aiohttp.BasicAuth | None,
         retry_transient: bool,
     ) -> Any:
         resendable = method in RESENT_BY_AIOHTTP
@@ -284,7 +292,6 @@ class ApiTransport:
                 params=params,
                 json=json_body,
                 headers=headers,
-                auth=auth,
                 timeout=aiohttp.ClientTimeout(total=self._policy.request_timeout),
             ) as response:
                 body = await response.read()

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import aiohttp
 
 from .errors import ApiInvalidResponseError
-from .http import ApiTransport, QueryParams, RateLimiter, RetryPolicy, Sleep
+from .http import (
+    ApiTransport,
+    QueryParams,
+    RateLimiter,
+    RetryPolicy,
+    Sleep,
+    basic_auth_header,
+)
 from .models import (
     Booking,
     BookingStatus,
@@ -137,7 +144,7 @@ class SpacebringClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self._base_url = base_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        self._headers = {"Authorization": basic_auth_header(client_id, client_secret)}
         self._page_size = page_size
         self._transport = ApiTransport(
             session,
@@ -166,7 +173,7 @@ class SpacebringClient:
             self._base_url + path,
             params=params,
             json_body=json_body,
-            auth=self._auth,
+            headers=self._headers,
         )
 
     async def _get_object(self, path: str, envelope: str) -> JsonObject:
