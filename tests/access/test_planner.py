@@ -120,6 +120,25 @@ def test_known_contact_is_used_without_ensuring_it() -> None:
     assert {create.contact_id for create in result.creates} == {"contact-7"}
 
 
+def test_contact_known_from_the_ledger_is_reused() -> None:
+    """A member granted before needs no new contact for new access."""
+    tapkey = SimulatedTapkey()
+    first = [window(utc("2026-03-04T11:30"), utc("2026-03-04T16:30"))]
+    granted(tapkey, first)
+    contact_id = tapkey.contacts[ANN]
+
+    result = plan(
+        [*first, window(utc("2026-03-05T11:30"), utc("2026-03-05T16:30"))],
+        GROUPS,
+        tapkey.ledger.values(),
+        now=NOW,
+        horizon=HORIZON,
+    )
+
+    assert result.contacts == ()
+    assert {create.contact_id for create in result.creates} == {contact_id}
+
+
 def test_actions_run_contacts_then_creates_then_revokes() -> None:
     """A replacement grant exists before the grant it replaces is revoked."""
     tapkey = SimulatedTapkey()
