@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -13,7 +14,7 @@ from custom_components.spacebring_tapkey.access.zones import (
     start_of_local_day,
 )
 
-from .records import OFFICE_HOURS, VIENNA, local, utc
+from .records import OFFICE_HOURS, OFFICES, VIENNA, local, utc
 
 NIGHT_SHIFT = WeeklySchedule(frozenset({4}), time(22), time(6), VIENNA)
 
@@ -116,3 +117,33 @@ def test_local_day_starts_at_midnight_wall_clock() -> None:
 
     assert start_of_local_day(utc("2026-07-01T21:59"), zone) == utc("2026-06-30T22:00")
     assert start_of_local_day(utc("2026-07-01T22:00"), zone) == utc("2026-07-01T22:00")
+
+
+@pytest.mark.parametrize(
+    ("after", "change"),
+    [
+        ("2026-03-02T08:00", "2026-03-02T09:00"),  # Monday before opening
+        ("2026-03-02T09:00", "2026-03-02T18:00"),  # at opening: the closing next
+        ("2026-03-06T18:00", "2026-03-09T09:00"),  # Friday close: Monday morning
+        ("2026-03-27T20:00", "2026-03-30T09:00"),  # over the DST weekend
+    ],
+)
+def test_next_change_is_the_next_opening_or_closing(after: str, change: str) -> None:
+    """Entities whose state follows a schedule know when to look again."""
+    assert OFFICE_HOURS.next_change(local(after)) == local(change)
+
+
+def test_next_change_of_a_span_past_midnight_is_on_the_next_day() -> None:
+    """Friday 22:00 opens, Saturday 06:00 closes."""
+    assert NIGHT_SHIFT.next_change(local("2026-03-06T23:00")) == local(
+        "2026-03-07T06:00"
+    )
+
+
+def test_group_without_schedule_always_allows() -> None:
+    """Only a group's schedule restricts when its grants open."""
+    tiered = replace(OFFICES, schedule=OFFICE_HOURS)
+    saturday = local("2026-03-07T12:00")
+
+    assert OFFICES.allows(saturday)
+    assert not tiered.allows(saturday)

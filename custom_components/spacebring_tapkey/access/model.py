@@ -18,7 +18,7 @@ Every datetime is timezone-aware UTC. E-mails are in the identity form of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -81,6 +81,26 @@ class WeeklySchedule:
             return True
         return (weekday - 1) % 7 in self.weekdays and wall < self.end
 
+    def next_change(self, after: datetime) -> datetime:
+        """The first instant after `after` at which a daily span opens or closes.
+
+        For timers of entities whose state follows the schedule.
+        """
+        zone = get_zone(self.timezone)
+        assert zone is not None  # checked in __post_init__
+        today = after.astimezone(zone).date()
+        boundaries: list[datetime] = []
+        for offset in range(-1, 8):
+            day = today + timedelta(days=offset)
+            if day.weekday() not in self.weekdays:
+                continue
+            end_day = day + timedelta(days=1) if self.crosses_midnight else day
+            boundaries.extend(
+                datetime.combine(on, wall, zone).astimezone(UTC)
+                for on, wall in ((day, self.start), (end_day, self.end))
+            )
+        return min(boundary for boundary in boundaries if boundary > after)
+
 
 @dataclass(frozen=True, slots=True)
 class AccessGroup:
@@ -100,6 +120,10 @@ class AccessGroup:
     resource_ids: frozenset[str] = frozenset()
     resource_types: frozenset[str] = frozenset()
     schedule: WeeklySchedule | None = None
+
+    def allows(self, instant: datetime) -> bool:
+        """Whether the group's schedule (if any) lets its grants open at `instant`."""
+        return self.schedule is None or self.schedule.allows(instant)
 
 
 DEFAULT_GRACE = timedelta(minutes=30)
