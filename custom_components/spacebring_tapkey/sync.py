@@ -403,7 +403,16 @@ class SyncEngine:
         for entry in result.forget:
             ledger.drop(entry.grant_id)
         failed = await self._execute_contacts(result.contacts)
-        failed += await self._execute_creates(result.creates)
+        ledger_contacts = self._store.ledger.contacts
+        # A grant needs its contact: when creating the contact failed, that
+        # failure was reported once and the member's grants wait for a retry.
+        ready = [
+            create
+            for create in result.creates
+            if create.contact_id or create.email in ledger_contacts
+        ]
+        failed += len(result.creates) - len(ready)
+        failed += await self._execute_creates(ready)
         await self._store.async_save()
         if result.revokes:
             for revoke in result.revokes:
@@ -440,9 +449,7 @@ class SyncEngine:
         ledger = self._store.ledger
 
         async def create(action: CreateGrant) -> None:
-            contact_id = action.contact_id or ledger.contacts.get(action.email)
-            if contact_id is None:
-                raise ApiNotFoundError("no Tapkey contact for this member")
+            contact_id = action.contact_id or ledger.contacts[action.email]
             grant = await self._writer.create_grant(action, contact_id)
             ledger.add(
                 action.to_ledger_entry(
