@@ -1,1 +1,11 @@
-"""Pure access engine: Spacebring data to access windows to Tapkey changes."""
+"""Pure access engine: Spacebring data to access windows to Tapkey changes.
+
+- `rules.desired_access(snapshot, groups, settings, adhoc, now=...)` decides
+  who should have access to which access group, and when (`DesiredAccess`).
+- `planner.plan(windows, groups, ledger, now=..., horizon=..., tapkey_grants=...,
+  contacts=...)` turns that into ordered Tapkey actions (`PlanResult`).
+- `ical.weekly_schedule_ical(schedule)` renders a weekly restriction.
+- `model` holds the value objects both take and return.
+
+Nothing here imports Home Assistant or an HTTP client (a test enforces it).
+"""
