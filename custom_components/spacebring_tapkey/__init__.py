@@ -8,11 +8,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
 )
+from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
 from .access.model import AccessGroup
@@ -34,9 +36,13 @@ from .const import (
 from .coordinator import SpacebringCoordinator, TapkeyCoordinator
 from .ledger import LedgerStore
 from .options import entry_options
+from .repairs import async_track_issues
+from .services import async_setup_services
 from .sync import SyncEngine, SyncInputs, TapkeyClientWriter
 
 PLATFORMS: list[Platform] = []
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 # Spacebring's rate limit belongs to the network's credentials, so entries
 # for several locations of one network share one limiter.
@@ -55,6 +61,12 @@ class SpacebringTapkeyData:
 
 
 type SpacebringTapkeyConfigEntry = ConfigEntry[SpacebringTapkeyData]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once; each call names the entry it acts on."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(
@@ -133,6 +145,7 @@ async def async_setup_entry(
     )
     await sync.async_start()
     entry.async_on_unload(sync.async_stop)
+    entry.async_on_unload(async_track_issues(hass, entry))
     entry.async_on_unload(spacebring.async_add_listener(sync.async_request_sync))
     # Options and access groups are read at every sync: a change needs no reload.
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
