@@ -34,13 +34,20 @@ from .const import (
     SUBENTRY_ACCESS_GROUP,
 )
 from .coordinator import SpacebringCoordinator, TapkeyCoordinator
+from .entity import async_prepare_entities
 from .ledger import LedgerStore
 from .options import entry_options
 from .repairs import async_track_issues
 from .services import async_setup_services
 from .sync import SyncEngine, SyncInputs, TapkeyClientWriter
 
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.CALENDAR,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -151,6 +158,7 @@ async def async_setup_entry(
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     sync.async_request_sync()
 
+    async_prepare_entities(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
