@@ -117,8 +117,9 @@ def window_event(
     is reached only when syncing stopped for a whole horizon, which is when
     the granted access runs out too.
     """
+    # Back-to-back bookings of one room merge into one window: name it once.
     labels = list(dict.fromkeys(_label(reason) for reason in window.reasons))
-    lines = [_describe(reason) for reason in window.reasons]
+    lines = list(dict.fromkeys(_describe(reason) for reason in window.reasons))
     end = window.end
     if end is None:
         horizon_day = dt_util.as_local(max(synced_at, window.start) + horizon).date()
