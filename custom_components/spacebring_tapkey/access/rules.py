@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from ..api.models import (
     Booking,
@@ -47,6 +48,11 @@ GRANTING_SUBSCRIPTION_STATUSES = frozenset(
 
 type _Piece = tuple[datetime, datetime | None, AccessReason]
 
+# Named tuples made without their Python-level `__new__` (tens of thousands
+# per run); the fields are passed as one tuple in declaration order.
+_new_tuple = tuple.__new__
+_piece_start = itemgetter(0)
+
 
 def desired_access(
     snapshot: SpacebringSnapshot,
@@ -65,8 +71,7 @@ def desired_access(
     collector = _Collector(snapshot, tuple(groups), now)
     for subscription in snapshot.subscriptions:
         collector.add_subscription(subscription, settings)
-    for booking in snapshot.bookings:
-        collector.add_booking(booking, settings)
+    collector.add_bookings(snapshot.bookings, settings)
     for grant in adhoc:
         collector.add_adhoc(grant)
     return collector.result()
@@ -344,32 +349,86 @@ class _Collector:
 
     # --- bookings
 
-    def add_booking(self, booking: Booking, settings: RuleSettings) -> None:
-        """Add access for the booker and every invitee, with grace."""
-        if booking.deleted is not None or booking.status is BookingStatus.CANCELED:
-            return
-        if booking.status is BookingStatus.TENTATIVE and not settings.include_tentative:
-            return
+    def add_bookings(self, bookings: Iterable[Booking], settings: RuleSettings) -> None:
+        """Add access for the booker and every invitee of each booking, with grace.
+
+        The site's largest loop (tens of thousands of bookings): settings
+        and lookups are bound once, and the common case (the booker alone,
+        one access group) is handled inline.
+        """
         kind = SourceKind.BOOKING
-        if booking.end < booking.start:
-            self._skip(kind, booking.id, SkipReason.END_BEFORE_START)
-            return
-        start = booking.start - settings.grace_before
-        end = booking.end + settings.grace_after
-        if end <= self._now or end <= start:
-            return
-        resolution = self._booking_resolutions.get(booking.resource_id)
-        if resolution is None:
-            resolution = self._map_resource(booking.resource_id)
-            self._booking_resolutions[booking.resource_id] = resolution
-        if not resolution.group_ids:
-            if resolution.problem is not None:
-                self._skip(kind, booking.id, resolution.problem, resolution.detail)
-            return
-        reason = AccessReason(kind, booking.id, resolution.label or booking.title or "")
+        canceled = BookingStatus.CANCELED
+        tentative = None if settings.include_tentative else BookingStatus.TENTATIVE
+        grace_before = settings.grace_before
+        grace_after = settings.grace_after
+        now = self._now
+        resolutions = self._booking_resolutions
+        pieces = self._pieces
+        emails = self._emails
+        names = self._names
+        new_tuple = _new_tuple
+        for booking in bookings:
+            status = booking.status
+            if booking.deleted is not None or status is canceled or status is tentative:
+                continue
+            booking_start = booking.start
+            booking_end = booking.end
+            if booking_end < booking_start:
+                self._skip(kind, booking.id, SkipReason.END_BEFORE_START)
+                continue
+            end = booking_end + grace_after
+            if end <= now:
+                continue
+            start = booking_start - grace_before
+            if end <= start:
+                continue
+            resource_id = booking.resource_id
+            resolution = resolutions.get(resource_id)
+            if resolution is None:
+                resolution = resolutions[resource_id] = self._map_resource(resource_id)
+            group_ids = resolution.group_ids
+            if not group_ids:
+                if resolution.problem is not None:
+                    self._skip(kind, booking.id, resolution.problem, resolution.detail)
+                continue
+            reason = new_tuple(
+                AccessReason,
+                (kind, booking.id, resolution.label or booking.title or ""),
+            )
+            owner = booking.owner
+            if booking.attendees or owner is None or len(group_ids) != 1:
+                self._add_booking_people(booking, group_ids, start, end, reason)
+                continue
+            # The common case: the booker alone, one access group.
+            raw = owner.email
+            if raw is not None and raw in emails:
+                email = emails[raw]
+                if email is not None and email not in names:
+                    names[email] = owner.display_name
+            else:
+                email = self._identify(owner)
+            if email is None:
+                self._skip(kind, booking.id, SkipReason.NO_EMAIL, owner.user_id)
+                continue
+            key = (email, group_ids[0])
+            bucket = pieces.get(key)
+            if bucket is None:
+                pieces[key] = [(start, end, reason)]
+            else:
+                bucket.append((start, end, reason))
+
+    def _add_booking_people(
+        self,
+        booking: Booking,
+        group_ids: tuple[str, ...],
+        start: datetime,
+        end: datetime,
+        reason: AccessReason,
+    ) -> None:
+        """Add a booking's access for its booker and invitees, in any groups."""
+        kind = SourceKind.BOOKING
         owner = booking.owner
         if not booking.attendees:
-            # The common case: the booker alone.
             if owner is None:
                 self._skip(kind, booking.id, SkipReason.NO_PERSON)
                 return
@@ -377,11 +436,11 @@ class _Collector:
             if email is None:
                 self._skip(kind, booking.id, SkipReason.NO_EMAIL, owner.user_id)
                 return
-            self._add(email, resolution.group_ids, start, end, reason)
+            self._add(email, group_ids, start, end, reason)
             return
         people = booking.attendees if owner is None else (owner, *booking.attendees)
         for email in self._identities(kind, booking.id, people):
-            self._add(email, resolution.group_ids, start, end, reason)
+            self._add(email, group_ids, start, end, reason)
 
     def _map_resource(self, resource_id: str) -> _Resolution:
         """The resource's Spacebring group plus the operator's mappings."""
@@ -434,11 +493,16 @@ class _Collector:
         windows: list[AccessWindow] = []
         append = windows.append
         names = self._names
+        new_tuple = _new_tuple
         for (email, group_id), pieces in self._pieces.items():
             person = names.get(email, "")
             if len(pieces) == 1:
                 start, end, reason = pieces[0]
-                append(AccessWindow(email, group_id, start, end, person, (reason,)))
+                append(
+                    new_tuple(
+                        AccessWindow, (email, group_id, start, end, person, (reason,))
+                    )
+                )
                 continue
             pieces.sort(key=_piece_start)
             start, end, reason = pieces[0]
@@ -451,16 +515,19 @@ class _Collector:
                     reasons[piece_reason] = None
                     continue
                 append(
-                    AccessWindow(email, group_id, start, end, person, tuple(reasons))
+                    new_tuple(
+                        AccessWindow,
+                        (email, group_id, start, end, person, tuple(reasons)),
+                    )
                 )
                 start, end, reasons = piece_start, piece_end, {piece_reason: None}
-            append(AccessWindow(email, group_id, start, end, person, tuple(reasons)))
+            append(
+                new_tuple(
+                    AccessWindow, (email, group_id, start, end, person, tuple(reasons))
+                )
+            )
         return DesiredAccess(
             windows=tuple(windows),
             skipped=tuple(self._skipped),
             unmapped_group_refs=frozenset(self._unmapped),
         )
-
-
-def _piece_start(piece: _Piece) -> datetime:
-    return piece[0]
