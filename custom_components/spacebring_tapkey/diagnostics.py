@@ -64,7 +64,9 @@ async def async_get_config_entry_diagnostics(
         },
         "spacebring": _spacebring(data.spacebring),
         "tapkey": _tapkey(data.tapkey),
-        "sync": _sync(data.sync),
+        "sync": _sync(
+            data.sync, {s.subentry_id: s.title for s in entry.subentries.values()}
+        ),
         "ledger": _ledger(data.sync.ledger_store.ledger),
     }
     scrubbed: dict[str, Any] = scrub_emails(diagnostics)
@@ -104,7 +106,7 @@ def _tapkey(coordinator: TapkeyCoordinator) -> dict[str, Any]:
     }
 
 
-def _sync(sync: SyncEngine) -> dict[str, Any]:
+def _sync(sync: SyncEngine, group_names: Mapping[str, str]) -> dict[str, Any]:
     status = sync.status
     summary: dict[str, Any] = {
         "last_attempt": _time(status.last_attempt),
@@ -132,7 +134,8 @@ def _sync(sync: SyncEngine) -> dict[str, Any]:
             "windows": len(desired.windows),
             "members": len({window.email for window in desired.windows}),
             "windows_per_group": _counted(
-                window.group_id for window in desired.windows
+                group_names.get(window.group_id, window.group_id)
+                for window in desired.windows
             ),
             "skipped": _skipped(desired.skipped),
             "unmapped_group_refs": sorted(desired.unmapped_group_refs),

@@ -345,13 +345,8 @@ class UnmappedGroupRefRepairFlow(RepairsFlow):
         return {"group_ref": self._group_ref, "entry_title": entry.title}
 
     def _fixed(self) -> FlowResult:
-        # The subentry change makes the entry sync; that sync would clear the
-        # issue too, but the operator should not see it linger until then.
-        ir.async_delete_issue(
-            self.hass,
-            DOMAIN,
-            issue_id_for(ISSUE_UNMAPPED_GROUP_REF, self._entry_id, self._group_ref),
-        )
+        # Finishing the flow removes the issue; the subentry change makes the
+        # entry sync, which raises it again only if the reference is still unmapped.
         return self.async_create_entry(data={})
 
 
