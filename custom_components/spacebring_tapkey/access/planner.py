@@ -20,13 +20,15 @@ Rules (DESIGN §3):
 
 Work is shared where lanes are alike: a member's windows are grouped once
 per restriction, and targets with the same contributing groups share one
-merged view of the windows.
+merged view of the windows. Across runs, a `PlannerCache` the caller keeps
+remembers the members whose plan was to do nothing (see there).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from ..api.models import Grant, GrantState
 from .ical import weekly_schedule_ical
@@ -65,6 +67,7 @@ def plan(
     horizon: timedelta,
     tapkey_grants: Iterable[Grant] | None = None,
     contacts: Mapping[str, str] | None = None,
+    cache: PlannerCache | None = None,
 ) -> PlanResult:
     """Plan the Tapkey changes that make granted access equal desired access.
 
@@ -75,14 +78,78 @@ def plan(
     the ledger without reading Tapkey. `contacts` maps e-mails to known Tapkey
     contact ids (the ledger adds those it knows); an e-mail without one gets
     an `EnsureContact`. `horizon` (at least an hour) caps new grants.
+
+    `cache` (kept by the caller from one run to the next) lets members whose
+    inputs did not change skip planning; the result is the same as without.
     """
     if horizon < MIN_HORIZON:
         msg = f"horizon must be at least {MIN_HORIZON}: {horizon}"
         raise ValueError(msg)
-    planner = _Planner(groups, now, horizon, contacts)
+    groups = tuple(groups)
+    quiet: dict[str, _Quiet] | None = None
+    if cache is not None:
+        quiet = cache.take(groups, horizon, now)
+    planner = _Planner(groups, now, horizon, contacts, quiet)
     planner.load_ledger(ledger, tapkey_grants)
     planner.load_desired(desired)
-    return planner.run()
+    result = planner.run()
+    if cache is not None:
+        cache.keep(groups, horizon, now, planner.quiet_now)
+    return result
+
+
+class _Quiet(NamedTuple):
+    """A member planned to nothing: its inputs then and when it is due."""
+
+    windows: list[AccessWindow]
+    held: list[LedgerEntry] | None
+    due: datetime | None
+
+
+class PlannerCache:
+    """Members whose plan was to do nothing, for the caller's next run.
+
+    A member's plan depends on its windows (as `plan` keeps them), its
+    managed grants, the access groups, the horizon and `now`. When it holds
+    no action, it stays empty for identical inputs at any later `now` before
+    the member's own next due instant: remaining grant validity only
+    shrinks, so kept grants keep fitting and gaps only get shorter, and an
+    expired window or grant, or one missing in Tapkey, changes the inputs
+    (grants missing in Tapkey only shape the reason of a create). Other
+    groups or another horizon, or a clock that went back, start afresh.
+    """
+
+    __slots__ = ("_context", "_members")
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._context: tuple[tuple[AccessGroup, ...], timedelta, datetime] | None = None
+        self._members: dict[str, _Quiet] = {}
+
+    def take(
+        self, groups: tuple[AccessGroup, ...], horizon: timedelta, now: datetime
+    ) -> dict[str, _Quiet]:
+        """The members remembered for this run (empty if the context changed)."""
+        context = self._context
+        if (
+            context is None
+            or now < context[2]
+            or context[1] != horizon
+            or context[0] != groups
+        ):
+            return {}
+        return self._members
+
+    def keep(
+        self,
+        groups: tuple[AccessGroup, ...],
+        horizon: timedelta,
+        now: datetime,
+        members: dict[str, _Quiet],
+    ) -> None:
+        """Remember this run's quiet members."""
+        self._context = (groups, horizon, now)
+        self._members = members
 
 
 class _Lanes:
@@ -116,8 +183,12 @@ class _Planner:
         now: datetime,
         horizon: timedelta,
         contacts: Mapping[str, str] | None,
+        quiet: dict[str, _Quiet] | None,
     ) -> None:
         self.now = now
+        # Quiet members of the previous run (None: no cache) and of this one.
+        self.quiet_before = quiet
+        self.quiet_now: dict[str, _Quiet] = {}
         self.half = horizon / 2
         # Whole seconds keep grant ends tidy in Tapkey's UI.
         self.cap = (now + horizon).replace(microsecond=0)
@@ -161,7 +232,8 @@ class _Planner:
             self.group_common_targets[group_id] = tuple(
                 t for t in target_ids if sharing[t, ical] > 1
             )
-        self.held: dict[str, dict[str | None, _HeldByTarget]] = {}
+        # Each member's live managed grants, in ledger order.
+        self.held: dict[str, list[LedgerEntry]] = {}
         self.missing: dict[tuple[str, str, str | None], list[LedgerEntry]] = {}
         self.forget: list[LedgerEntry] = []
         self.members: dict[str, list[AccessWindow]] = {}
@@ -202,15 +274,9 @@ class _Planner:
                 key = (email, entry.target_id, entry.ical)
                 self.missing.setdefault(key, []).append(entry)
                 continue
-            by_ical = held.get(email)
-            if by_ical is None:
-                by_ical = held[email] = {}
-            by_target = by_ical.get(entry.ical)
-            if by_target is None:
-                by_target = by_ical[entry.ical] = {}
-            entries = by_target.get(entry.target_id)
+            entries = held.get(email)
             if entries is None:
-                by_target[entry.target_id] = [entry]
+                held[email] = [entry]
             else:
                 entries.append(entry)
             if valid_before > cutoff:  # noqa: PLR1730 - max() costs a call per grant
@@ -243,10 +309,17 @@ class _Planner:
     def run(self) -> PlanResult:
         """Plan every member, then the held grants nothing desires any more."""
         held = self.held
-        for email, windows in self.members.items():
-            self._plan_member(email, windows, held.pop(email, None))
-        for by_ical in held.values():
-            self._revoke_all(by_ical)
+        if self.quiet_before is None:
+            for email, windows in self.members.items():
+                entries = held.pop(email, None)
+                self._plan_member(
+                    email, windows, _by_ical(entries) if entries else None
+                )
+        else:
+            for email, windows in self.members.items():
+                self._plan_member_cached(email, windows, held.pop(email, None))
+        for entries in held.values():
+            self._revoke_all(_by_ical(entries))
         creates = sorted(self.creates, key=_valid_from)
         ensure: dict[str, EnsureContact] = {}
         for create in creates:
@@ -265,6 +338,42 @@ class _Planner:
             for entries in by_target.values():
                 for entry in entries:
                     self.revokes.append(RevokeGrant(entry, RevokeReason.NOT_DESIRED))
+
+    def _plan_member_cached(
+        self,
+        email: str,
+        windows: list[AccessWindow],
+        held: list[LedgerEntry] | None,
+    ) -> None:
+        """Plan one member, or reuse its quiet plan of a previous run."""
+        now = self.now
+        quiet_now = self.quiet_now
+        assert self.quiet_before is not None  # only called with a cache
+        before = self.quiet_before.get(email)
+        if (
+            before is not None
+            and (before.due is None or now < before.due)
+            and before.windows == windows
+            and before.held == held
+        ):
+            quiet_now[email] = before
+            if before.due is not None:
+                self._due_at(before.due)
+            return
+        actions = len(self.creates) + len(self.revokes)
+        # The member's own due instant: planned from none, then merged.
+        due_so_far = self._swap_due(None)
+        self._plan_member(email, windows, _by_ical(held) if held else None)
+        member_due = self._swap_due(due_so_far)
+        if member_due is not None:
+            self._due_at(member_due)
+        if len(self.creates) + len(self.revokes) == actions:
+            quiet_now[email] = _Quiet(windows, held, member_due)
+
+    def _swap_due(self, due: datetime | None) -> datetime | None:
+        """Set the next due instant; return the one it replaces."""
+        replaced, self.next_due = self.next_due, due
+        return replaced
 
     def _plan_member(
         self,
@@ -494,6 +603,21 @@ class _Planner:
                 reason=reason,
             )
         )
+
+
+def _by_ical(entries: list[LedgerEntry]) -> dict[str | None, _HeldByTarget]:
+    """A member's grants by restriction and target (planning pops from it)."""
+    by_ical: dict[str | None, _HeldByTarget] = {}
+    for entry in entries:
+        by_target = by_ical.get(entry.ical)
+        if by_target is None:
+            by_target = by_ical[entry.ical] = {}
+        listed = by_target.get(entry.target_id)
+        if listed is None:
+            by_target[entry.target_id] = [entry]
+        else:
+            listed.append(entry)
+    return by_ical
 
 
 def _stretches(windows: list[AccessWindow]) -> list[_Stretch]:
