@@ -353,8 +353,7 @@ class _Collector:
         """Add access for the booker and every invitee of each booking, with grace.
 
         The site's largest loop (tens of thousands of bookings): settings
-        and lookups are bound once, and the common case (the booker alone,
-        one access group) is handled inline.
+        and lookups are bound once and the per-person work is inline.
         """
         kind = SourceKind.BOOKING
         canceled = BookingStatus.CANCELED
@@ -396,51 +395,37 @@ class _Collector:
                 (kind, booking.id, resolution.label or booking.title or ""),
             )
             owner = booking.owner
-            if booking.attendees or owner is None or len(group_ids) != 1:
-                self._add_booking_people(booking, group_ids, start, end, reason)
-                continue
-            # The common case: the booker alone, one access group.
-            raw = owner.email
-            if raw is not None and raw in emails:
-                email = emails[raw]
-                if email is not None and email not in names:
-                    names[email] = owner.display_name
+            attendees = booking.attendees
+            if attendees:
+                people = attendees if owner is None else (owner, *attendees)
+            elif owner is not None:
+                people = (owner,)
             else:
-                email = self._identify(owner)
-            if email is None:
-                self._skip(kind, booking.id, SkipReason.NO_EMAIL, owner.user_id)
-                continue
-            key = (email, group_ids[0])
-            bucket = pieces.get(key)
-            if bucket is None:
-                pieces[key] = [(start, end, reason)]
-            else:
-                bucket.append((start, end, reason))
-
-    def _add_booking_people(
-        self,
-        booking: Booking,
-        group_ids: tuple[str, ...],
-        start: datetime,
-        end: datetime,
-        reason: AccessReason,
-    ) -> None:
-        """Add a booking's access for its booker and invitees, in any groups."""
-        kind = SourceKind.BOOKING
-        owner = booking.owner
-        if not booking.attendees:
-            if owner is None:
                 self._skip(kind, booking.id, SkipReason.NO_PERSON)
-                return
-            email = self._identify(owner)
-            if email is None:
-                self._skip(kind, booking.id, SkipReason.NO_EMAIL, owner.user_id)
-                return
-            self._add(email, group_ids, start, end, reason)
-            return
-        people = booking.attendees if owner is None else (owner, *booking.attendees)
-        for email in self._identities(kind, booking.id, people):
-            self._add(email, group_ids, start, end, reason)
+                continue
+            piece = (start, end, reason)
+            found: list[str] = []
+            for person in people:
+                raw = person.email
+                if raw is not None and raw in emails:
+                    email = emails[raw]
+                    if email is not None and email not in names:
+                        names[email] = person.display_name
+                else:
+                    email = self._identify(person)
+                if email is None:
+                    self._skip(kind, booking.id, SkipReason.NO_EMAIL, person.user_id)
+                    continue
+                if email in found:
+                    continue
+                found.append(email)
+                for group_id in group_ids:
+                    key = (email, group_id)
+                    bucket = pieces.get(key)
+                    if bucket is None:
+                        pieces[key] = [piece]
+                    else:
+                        bucket.append(piece)
 
     def _map_resource(self, resource_id: str) -> _Resolution:
         """The resource's Spacebring group plus the operator's mappings."""
