@@ -1,0 +1,1 @@
+"""Browser end-to-end test of the set-up (scripts/e2e)."""
