@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -351,3 +351,17 @@ async def jump_to(
     freezer.move_to(moment)
     async_fire_time_changed_exact(hass, moment)
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def device_of(hass: HomeAssistant, key: str) -> dr.DeviceEntry | None:
+    """The entry's device for an entry or subentry id, if registered."""
+    return next(
+        (
+            device
+            for device in dr.async_entries_for_config_entry(
+                dr.async_get(hass), ENTRY_ID
+            )
+            if (DOMAIN, key) in device.identifiers
+        ),
+        None,
+    )

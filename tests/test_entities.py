@@ -28,6 +28,7 @@ from .entity_world import (
     ROOM_3_DATA,
     ROOM_3_GROUP_ID,
     LoadEntry,
+    device_of,
     entity_id,
 )
 
@@ -38,11 +39,11 @@ LAST_SYNC = "sensor.tiny_hub_tiny_hub_locks_last_successful_sync"
 
 
 def _plain(value: Any) -> Any:
-    """Enums as their values, so that both Python lanes print the same."""
+    """Enums as their values, so that both Home Assistant lanes print the same."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, dict | MappingProxyType):
-        return {key: _plain(item) for key, item in value.items()}
+        return {_plain(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(item) for item in value]
     return value
@@ -88,13 +89,18 @@ def devices_of(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
                 "model": device.model,
                 "entry_type": device.entry_type,
                 "via_device": via.name if via else None,
-                "config_subentries": sorted(
-                    str(subentry)
-                    for subentry in device.config_entries_subentries[entry.entry_id]
-                ),
+                "config_subentry_id": _subentry_of(device, entry.entry_id),
             }
         )
     return dict(sorted(found.items()))
+
+
+def _subentry_of(device: dr.DeviceEntry, entry_id: str) -> str | None:
+    """The subentry a device belongs to (Home Assistant 2026.8 names it)."""
+    if hasattr(device, "config_subentry_id"):
+        return str(device.config_subentry_id) if device.config_subentry_id else None
+    (subentry,) = device.config_entries_subentries[entry_id]
+    return subentry
 
 
 def _subentry(subentry_id: str, data: dict[str, Any]) -> ConfigSubentry:
@@ -149,7 +155,6 @@ async def test_added_access_group_gets_device_and_entities_without_reload(
     """A new subentry gets its device (via the hub) and entities at once."""
     entry = await load_tiny_entry(groups={FRONT_DOOR_GROUP_ID: FRONT_DOOR_DATA})
     data_before = entry.runtime_data
-    devices = dr.async_get(hass)
 
     hass.config_entries.async_add_subentry(
         entry, _subentry(ROOM_3_GROUP_ID, ROOM_3_DATA)
@@ -158,8 +163,8 @@ async def test_added_access_group_gets_device_and_entities_without_reload(
 
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is data_before
-    device = devices.async_get_device({(DOMAIN, ROOM_3_GROUP_ID)})
-    hub = devices.async_get_device({(DOMAIN, ENTRY_ID)})
+    device = device_of(hass, ROOM_3_GROUP_ID)
+    hub = device_of(hass, ENTRY_ID)
     assert device is not None
     assert hub is not None
     assert device.via_device_id == hub.id
@@ -180,7 +185,7 @@ async def test_removed_access_group_loses_device_and_entities(
     hass.config_entries.async_remove_subentry(entry, ROOM_3_GROUP_ID)
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    assert dr.async_get(hass).async_get_device({(DOMAIN, ROOM_3_GROUP_ID)}) is None
+    assert device_of(hass, ROOM_3_GROUP_ID) is None
     assert er.async_get(hass).async_get(sensor) is None
     assert hass.states.get(sensor) is None
     front_door = hass.states.get(
@@ -202,7 +207,7 @@ async def test_renamed_access_group_renames_its_device(
     )
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    device = dr.async_get(hass).async_get_device({(DOMAIN, ROOM_3_GROUP_ID)})
+    device = device_of(hass, ROOM_3_GROUP_ID)
     assert device is not None
     assert device.name == "Meeting room 3"
     assert entity_id(hass, "sensor", f"{ROOM_3_GROUP_ID}_members_with_access") == sensor
@@ -224,7 +229,7 @@ async def test_device_of_a_vanished_access_group_is_removed_at_setup(
     await hass.async_block_till_done(wait_background_tasks=True)
 
     assert devices.async_get(stale.id) is None
-    assert devices.async_get_device({(DOMAIN, ROOM_3_GROUP_ID)}) is not None
+    assert device_of(hass, ROOM_3_GROUP_ID) is not None
 
 
 async def test_unloading_makes_entities_unavailable(

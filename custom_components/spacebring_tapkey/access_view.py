@@ -37,10 +37,17 @@ GUEST_NAME: Final = "Guest"
 class AccessView:
     """The access windows of one loaded entry, by access group."""
 
-    def __init__(self, hass: HomeAssistant, entry: SpacebringTapkeyConfigEntry) -> None:
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: SpacebringTapkeyConfigEntry,
+        hub_device_id: str,
+    ) -> None:
         """Read from the entry's runtime data; nothing is copied."""
         self._hass = hass
         self.entry = entry
+        # Access-group devices are linked to the hub by its registry id.
+        self.hub_device_id = hub_device_id
         self._indexed: DesiredAccess | None = None
         self._by_group: dict[str, tuple[AccessWindow, ...]] = {}
         # None until the data was fresh once: waiting for the first sync

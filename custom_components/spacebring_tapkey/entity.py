@@ -10,7 +10,7 @@ without a reload.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
     from . import SpacebringTapkeyConfigEntry
 
+# Home Assistant 2026.8 links a device to its hub by registry id and
+# deprecates the link by identifier, which is all that 2025.4 knows.
+_LINK_BY_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__annotations__
+
 MANUFACTURER: Final = "Spacebring · Tapkey"
 HUB_MODEL: Final = "Access sync"
 ACCESS_GROUP_MODEL: Final = "Access group"
@@ -46,17 +50,22 @@ def hub_device_info(entry: ConfigEntry) -> DeviceInfo:
 
 
 def access_group_device_info(
-    entry: ConfigEntry, subentry: ConfigSubentry
+    entry: ConfigEntry, subentry: ConfigSubentry, hub_device_id: str
 ) -> DeviceInfo:
     """The device of one access group, reached through the hub."""
-    return DeviceInfo(
+    info = DeviceInfo(
         identifiers={(DOMAIN, subentry.subentry_id)},
         name=subentry.title,
         manufacturer=MANUFACTURER,
         model=ACCESS_GROUP_MODEL,
         entry_type=DeviceEntryType.SERVICE,
-        via_device=(DOMAIN, entry.entry_id),
     )
+    link: dict[str, object] = (
+        {"via_device_id": hub_device_id}
+        if _LINK_BY_DEVICE_ID
+        else {"via_device": (DOMAIN, entry.entry_id)}
+    )
+    return cast("DeviceInfo", {**info, **link})
 
 
 def access_group_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
@@ -78,8 +87,7 @@ def async_prepare_entities(
     `via_device`. Devices follow renamed entries and access groups, and
     devices of access groups that no longer exist are removed.
     """
-    device_registry = dr.async_get(hass)
-    device_registry.async_get_or_create(
+    hub = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **hub_device_info(entry)
     )
     _async_align_devices(hass, entry)
@@ -92,7 +100,7 @@ def async_prepare_entities(
     entry.async_on_unload(entry.add_update_listener(on_entry_updated))
 
     views = hass.data.setdefault(ACCESS_VIEWS, {})
-    view = views[entry.entry_id] = AccessView(hass, entry)
+    view = views[entry.entry_id] = AccessView(hass, entry, hub.id)
     entry.async_on_unload(view.async_start())
 
     @callback
@@ -113,9 +121,7 @@ def _async_align_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
         ours = [key for domain, key in device.identifiers if domain == DOMAIN]
         name = next((names[key] for key in ours if key in names), None)
         if name is None:
-            device_registry.async_update_device(
-                device.id, remove_config_entry_id=entry.entry_id
-            )
+            device_registry.async_remove_device(device.id)
         elif device.name != name:
             device_registry.async_update_device(device.id, name=name)
 
@@ -173,7 +179,9 @@ class SpacebringTapkeyEntity(Entity):
             self._attr_device_info = hub_device_info(entry)
         else:
             self._attr_unique_id = f"{subentry.subentry_id}_{description.key}"
-            self._attr_device_info = access_group_device_info(entry, subentry)
+            self._attr_device_info = access_group_device_info(
+                entry, subentry, view.hub_device_id
+            )
 
     async def async_added_to_hass(self) -> None:
         """Follow the sync and both coordinators."""
