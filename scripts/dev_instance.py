@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 import json
 import os
@@ -223,11 +223,16 @@ class ChildExitedError(Exception):
         super().__init__(f"{name} exited with status {returncode}")
 
 
+def shown(path: Path) -> str:
+    """A path as the person at the terminal (in the repository) types it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def instructions(layout: Layout, elapsed: float, done: Sequence[str]) -> str:
-    """What the person at the terminal does next."""
-    config = os.path.relpath(layout.config, Path.cwd())
+    """What was set up, and what the person at the terminal does next."""
     lines = [
-        *(f"  ({item})" for item in done),
+        *(["Set up this time:"] if done else []),
+        *(f"  - {item}" for item in done),
         "",
         f"Home Assistant is ready at {layout.url} (set-up took {elapsed:.1f} s).",
         "",
@@ -238,12 +243,13 @@ def instructions(layout: Layout, elapsed: float, done: Sequence[str]) -> str:
         f"    Spacebring:     client ID {SPACEBRING_CLIENT_ID}",
         f"                    client secret {SPACEBRING_CLIENT_SECRET}",
         f"    Location:       {MAIN_LOCATION_TITLE}",
-        "  On the integration's page, Add access group, for example:",
-        "    Spacebring Tapkey groups 'meeting rooms' > lock groups 'Meeting rooms'",
+        "  On the integration's page, the entry's menu > Add access group, e.g.",
+        "    resource types Room, Meeting room, Conference room;",
+        "    lock groups Meeting rooms. Its access windows show in Calendar.",
         "",
         f"  Sandbox: {layout.sandbox_url} (controls under /_sandbox/...)",
-        f"  Logs:    {config}/home-assistant.log (integration at debug level),",
-        f"           {config}/sandbox.log",
+        f"  Logs:    {shown(layout.log)} (the integration at debug level)",
+        f"           {shown(layout.sandbox_log)}",
         "",
         "Ctrl-C stops Home Assistant and the sandbox.",
     ]
@@ -276,13 +282,9 @@ async def wait_for_exit(
         raise ChildExitedError(waiters[task], task.result())
 
 
-async def run(layout: Layout, ready_file: Path | None, started: float) -> None:
-    """Start both, set up Home Assistant, and wait for Ctrl-C."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    ha_env = os.environ | {
+def home_assistant_env(layout: Layout) -> dict[str, str]:
+    """Home Assistant's environment: the sandbox override, port, frontend."""
+    return os.environ | {
         SANDBOX_URL_ENV: layout.sandbox_url,
         PORT_ENV: str(layout.port),
         URL_ENV: layout.url,
@@ -290,66 +292,80 @@ async def run(layout: Layout, ready_file: Path | None, started: float) -> None:
             filter(None, [str(FRONTEND_DEPS), os.environ.get("PYTHONPATH")])
         ),
     }
+
+
+async def start(
+    stack: AsyncExitStack, session: aiohttp.ClientSession, layout: Layout
+) -> tuple[dict[str, asyncio.subprocess.Process], list[str]]:
+    """Start the sandbox, then Home Assistant, and set it up; what was done.
+
+    The processes are stopped when `stack` closes: Home Assistant first, as
+    it talks to the sandbox.
+    """
+    sandbox = await stack.enter_async_context(
+        running(
+            [
+                sys.executable,
+                "-m",
+                "scripts.dev_sandbox",
+                "--port",
+                str(layout.sandbox_port),
+                "--tokens",
+                str(layout.config / "sandbox-tokens.json"),
+            ],
+            layout.sandbox_log,
+            os.environ,
+        )
+    )
+    # Up before Home Assistant, so that an entry made earlier loads at once.
+    await wait_for_http(
+        session, layout.sandbox_url + "/_sandbox/clock", sandbox, "the sandbox"
+    )
+    hass = await stack.enter_async_context(
+        running(
+            [
+                sys.executable,
+                "-m",
+                "homeassistant",
+                "--config",
+                str(layout.config),
+                # The venv is uv's; see FRONTEND_DEPS.
+                "--skip-pip",
+                "--log-no-color",
+            ],
+            layout.console_log,
+            home_assistant_env(layout),
+        )
+    )
+    print(f"Starting Home Assistant ({shown(layout.config)}) ...", flush=True)
+    await wait_for_http(session, layout.url + "/api/onboarding", hass, "Home Assistant")
+    done = await prepare(session, layout.url)
+    return {"the sandbox": sandbox, "Home Assistant": hass}, done
+
+
+async def run(layout: Layout, ready_file: Path | None, started: float) -> None:
+    """Start both, set up Home Assistant, and wait for Ctrl-C."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        sandbox = await stack.enter_async_context(
-            running(
-                [
-                    sys.executable,
-                    "-m",
-                    "scripts.dev_sandbox",
-                    "--port",
-                    str(layout.sandbox_port),
-                    "--tokens",
-                    str(layout.config / "sandbox-tokens.json"),
-                ],
-                layout.sandbox_log,
-                os.environ,
-            )
-        )
-        await wait_for_http(
-            session, layout.sandbox_url + "/_sandbox/clock", sandbox, "the sandbox"
-        )
-        # Stopped first (the exit stack unwinds backwards): it talks to the sandbox.
-        hass = await stack.enter_async_context(
-            running(
-                [
-                    sys.executable,
-                    "-m",
-                    "homeassistant",
-                    "--config",
-                    str(layout.config),
-                    # The venv is uv's; see FRONTEND_DEPS.
-                    "--skip-pip",
-                    "--log-no-color",
-                ],
-                layout.console_log,
-                ha_env,
-            )
-        )
-        print(f"Starting Home Assistant ({layout.config}) ...", flush=True)
-        await wait_for_http(
-            session, layout.url + "/api/onboarding", hass, "Home Assistant"
-        )
-        setup = asyncio.create_task(prepare(session, layout.url))
-        waiting = asyncio.create_task(
-            wait_for_exit(stop, {"the sandbox": sandbox, "Home Assistant": hass})
-        )
-        try:
-            await asyncio.wait([setup, waiting], return_when=asyncio.FIRST_COMPLETED)
-            if waiting.done():  # Ctrl-C during the set-up, or a child ended
-                setup.cancel()
-                waiting.result()
-                return
-            print(instructions(layout, elapsed_since_start(started), setup.result()))
-            if ready_file is not None:
-                urls = {"url": layout.url, "sandbox_url": layout.sandbox_url}
-                await asyncio.to_thread(
-                    ready_file.write_text, json.dumps(urls), "utf-8"
-                )
-            await waiting
-        finally:
-            waiting.cancel()
+        starting = asyncio.create_task(start(stack, session, layout))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # Ctrl-C during the start
+            starting.cancel()
+            with suppress(asyncio.CancelledError):
+                await starting
+            return
+        stopping.cancel()
+        children, done = starting.result()
+        print(instructions(layout, elapsed_since_start(started), done), flush=True)
+        if ready_file is not None:
+            urls = {"url": layout.url, "sandbox_url": layout.sandbox_url}
+            await asyncio.to_thread(ready_file.write_text, json.dumps(urls), "utf-8")
+        await wait_for_exit(stop, children)
         print("Stopping Home Assistant and the sandbox ...", flush=True)
 
 
@@ -374,7 +390,12 @@ def main() -> None:
     ensure_frontend(FRONTEND_DEPS)
     try:
         asyncio.run(run(layout, args.ready_file, started))
-    except (ChildExitedError, TimeoutError, HomeAssistantApiError) as err:
+    except (
+        ChildExitedError,
+        TimeoutError,
+        HomeAssistantApiError,
+        aiohttp.ClientError,
+    ) as err:
         sys.exit(f"{err}; see {layout.console_log} and {layout.sandbox_log}")
     print("Stopped.")
 

@@ -261,7 +261,7 @@ async def prepare(session: aiohttp.ClientSession, base_url: str) -> list[str]:
     """Onboard, register the credentials and wait for the start; what was done."""
     api = HomeAssistantApi(session, base_url)
     tokens, finished = await onboard(api)
-    done = [f"finished the onboarding step {step!r}" for step in finished]
+    done = [f"onboarding step {step!r}" for step in finished]
     try:
         async with api.websocket(tokens) as websocket:
             # Set-up tasks (onboarding's suggestions, application_credentials/*)
