@@ -309,6 +309,50 @@ async def test_fix_flow_aborts_when_the_reference_was_mapped_meanwhile(
     assert result["reason"] == "already_mapped"
 
 
+@pytest.mark.parametrize("step", ["map_existing", "create_group"])
+async def test_fix_flow_stops_when_the_entry_is_unloaded_meanwhile(
+    hass: HomeAssistant, partly_mapped: MockConfigEntry, step: str
+) -> None:
+    """An entry unloaded while the flow is open cannot be changed by it."""
+    ref = sorted(unmapped_refs(partly_mapped))[0]
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+    menu = await flows.async_init(
+        DOMAIN, data={"issue_id": unmapped_issue(partly_mapped, ref)}
+    )
+    await hass.config_entries.async_unload(partly_mapped.entry_id)
+
+    result = await flows.async_configure(menu["flow_id"], {"next_step_id": step})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+async def test_fix_flow_of_an_issue_left_by_an_unloaded_entry_aborts(
+    hass: HomeAssistant, partly_mapped: MockConfigEntry
+) -> None:
+    """An issue whose entry is gone is not fixed through that entry."""
+    await hass.config_entries.async_unload(partly_mapped.entry_id)
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        unmapped_issue(partly_mapped, "left-over"),
+        is_fixable=True,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_UNMAPPED_GROUP_REF,
+        data={"entry_id": partly_mapped.entry_id, "group_ref": "left-over"},
+    )
+    flows = repairs_flow_manager(hass)
+    assert flows is not None
+
+    result = await flows.async_init(
+        DOMAIN, data={"issue_id": unmapped_issue(partly_mapped, "left-over")}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
 # --- Tapkey plan limit ----------------------------------------------------------
 
 

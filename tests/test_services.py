@@ -197,6 +197,20 @@ async def test_sync_now_says_when_spacebring_cannot_be_read(
     assert raised.value.translation_key == "spacebring_unavailable"
 
 
+async def test_sync_now_says_when_tapkey_cannot_be_read(
+    hass: HomeAssistant, ha_sandbox: RunningSandbox, entry: MockConfigEntry
+) -> None:
+    """Without Tapkey's grants the plan would be wrong, so the sync waits."""
+    ha_sandbox.faults.fail_randomly(
+        1.0, (FaultKind.SERVER_ERROR,), route="/api/v1/Owners/*/Grants"
+    )
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await call(hass, SERVICE_SYNC_NOW, entry)
+
+    assert raised.value.translation_key == "tapkey_unavailable"
+
+
 async def test_sync_now_reports_changes_tapkey_refused(
     hass: HomeAssistant, ha_sandbox: RunningSandbox, entry: MockConfigEntry
 ) -> None:

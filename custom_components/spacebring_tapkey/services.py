@@ -348,7 +348,7 @@ async def _async_sync(data: SpacebringTapkeyData) -> None:
         return
     if not data.spacebring.last_update_success:
         key = "spacebring_unavailable"
-    elif data.tapkey.data is not None and not data.tapkey.data.owner_available:
+    elif not data.tapkey.data.owner_available:
         key = "locking_system_unavailable"
     else:
         key = "tapkey_unavailable"

@@ -6,7 +6,7 @@ so a failing test says exactly what is wrong and where.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import json
 from pathlib import Path
 import re
@@ -14,6 +14,9 @@ from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from PIL import Image
+import yaml
+
+from .code_keys import PLATFORMS, KeyUse, Unresolved, placeholders_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = REPO_ROOT / "custom_components" / "spacebring_tapkey"
@@ -218,3 +221,347 @@ def _is_valid_version(version: str) -> bool:
 
 def _is_calver(version: str) -> bool:
     return re.fullmatch(r"20\d\d\.\d{1,2}\.\d+(b\d+)?", version) is not None
+
+
+# --- actions, translation keys, quality scale --------------------------------------
+
+
+def check_services(
+    services: Mapping[str, Any],
+    translations: Mapping[str, Any],
+    icons: Mapping[str, Any],
+    registered: set[str],
+) -> list[str]:
+    """services.yaml against the code, en.json's services and icons.json."""
+    problems: list[str] = []
+    declared = set(services)
+    problems.extend(
+        f"services.yaml: action '{name}' is registered in code but not described"
+        for name in sorted(registered - declared)
+    )
+    problems.extend(
+        f"services.yaml: action '{name}' is described but never registered"
+        for name in sorted(declared - registered)
+    )
+    texts = translations.get("services", {})
+    for name in sorted(declared):
+        fields = set((services[name] or {}).get("fields") or {})
+        text = texts.get(name)
+        if not isinstance(text, Mapping):
+            problems.append(f"en.json: services.{name} is missing")
+            continue
+        problems.extend(
+            f"en.json: services.{name}.{key} is missing"
+            for key in ("name", "description")
+            if not text.get(key)
+        )
+        translated = set(text.get("fields") or {})
+        problems.extend(
+            f"en.json: services.{name}.fields.{field} is missing"
+            for field in sorted(fields - translated)
+        )
+        problems.extend(
+            f"en.json: services.{name}.fields.{field} has no such field "
+            "in services.yaml"
+            for field in sorted(translated - fields)
+        )
+        for field in sorted(fields & translated):
+            problems.extend(
+                f"en.json: services.{name}.fields.{field}.{key} is missing"
+                for key in ("name", "description")
+                if not text["fields"][field].get(key)
+            )
+        if not (icons.get("services", {}).get(name) or {}).get("service"):
+            problems.append(f"icons.json: services.{name}.service is missing")
+    problems.extend(
+        f"en.json: services.{name} describes an action services.yaml does not have"
+        for name in sorted(set(texts) - declared)
+    )
+    return problems
+
+
+def check_translation_uses(
+    uses: Iterable[KeyUse],
+    unresolved: Iterable[Unresolved],
+    translations: Mapping[str, Any],
+) -> list[str]:
+    """Every translation the code needs exists, with the placeholders it passes."""
+    problems = {f"{miss.where}: {miss.what}" for miss in unresolved}
+    for use in uses:
+        dotted = ".".join(use.path)
+        node = _lookup(translations, use.path)
+        if node is None:
+            problems.add(f"{use.where}: en.json has no {dotted}")
+        elif use.placeholders is not None and isinstance(node, str):
+            expected = placeholders_of(node)
+            if expected != use.placeholders:
+                problems.add(
+                    f"{use.where}: {dotted} has placeholders {sorted(expected)} "
+                    f"but the code passes {sorted(use.placeholders)}"
+                )
+    return sorted(problems)
+
+
+def check_issue_translations(translations: Mapping[str, Any]) -> list[str]:
+    """Each issue has a title and either a description or a fix flow."""
+    problems: list[str] = []
+    for key, issue in translations.get("issues", {}).items():
+        if not issue.get("title"):
+            problems.append(f"en.json: issues.{key}.title is missing")
+        if ("description" in issue) == ("fix_flow" in issue):
+            problems.append(
+                f"en.json: issues.{key} needs exactly one of description and fix_flow"
+            )
+    return problems
+
+
+# Every rule of Home Assistant's integration quality scale, by tier.
+QUALITY_SCALE_RULES: dict[str, tuple[str, ...]] = {
+    "bronze": (
+        "action-setup",
+        "appropriate-polling",
+        "brands",
+        "common-modules",
+        "config-flow",
+        "config-flow-test-coverage",
+        "dependency-transparency",
+        "docs-actions",
+        "docs-conditions",
+        "docs-high-level-description",
+        "docs-installation-instructions",
+        "docs-removal-instructions",
+        "docs-triggers",
+        "entity-event-setup",
+        "entity-unique-id",
+        "has-entity-name",
+        "runtime-data",
+        "test-before-configure",
+        "test-before-setup",
+        "unique-config-entry",
+    ),
+    "silver": (
+        "action-exceptions",
+        "config-entry-unloading",
+        "docs-configuration-parameters",
+        "docs-installation-parameters",
+        "entity-unavailable",
+        "integration-owner",
+        "log-when-unavailable",
+        "parallel-updates",
+        "reauthentication-flow",
+        "test-coverage",
+    ),
+    "gold": (
+        "devices",
+        "diagnostics",
+        "discovery",
+        "discovery-update-info",
+        "docs-data-update",
+        "docs-examples",
+        "docs-known-limitations",
+        "docs-supported-devices",
+        "docs-supported-functions",
+        "docs-troubleshooting",
+        "docs-use-cases",
+        "dynamic-devices",
+        "entity-category",
+        "entity-device-class",
+        "entity-disabled-by-default",
+        "entity-translations",
+        "exception-translations",
+        "icon-translations",
+        "reconfiguration-flow",
+        "repair-issues",
+        "stale-devices",
+    ),
+    "platinum": ("async-dependency", "inject-websession", "strict-typing"),
+}
+QUALITY_SCALE_STATUSES = frozenset({"done", "todo", "exempt"})
+
+
+def check_quality_scale(data: Any, evidence: Mapping[str, str | None]) -> list[str]:
+    """Every rule is there with a status and a reason; `done` has its evidence.
+
+    `evidence` maps a rule to what contradicts `done` (None when the code
+    backs it up); rules without an entry cannot be checked mechanically.
+    """
+    if not isinstance(data, Mapping) or not isinstance(data.get("rules"), Mapping):
+        return ["quality_scale.yaml: needs a top-level 'rules' mapping"]
+    rules: Mapping[str, Any] = data["rules"]
+    known = {rule for tier in QUALITY_SCALE_RULES.values() for rule in tier}
+    problems = [
+        f"quality_scale.yaml: unknown rule '{rule}'"
+        for rule in rules
+        if rule not in known
+    ]
+    for tier, names in QUALITY_SCALE_RULES.items():
+        for rule in names:
+            entry = rules.get(rule)
+            if entry is None:
+                problems.append(f"quality_scale.yaml: {tier} rule '{rule}' is missing")
+                continue
+            if not isinstance(entry, Mapping):
+                problems.append(
+                    f"quality_scale.yaml: '{rule}' needs a status and a comment"
+                )
+                continue
+            status = entry.get("status")
+            if status not in QUALITY_SCALE_STATUSES:
+                problems.append(
+                    f"quality_scale.yaml: '{rule}' has status {status!r}; "
+                    "use done, todo or exempt"
+                )
+            comment = entry.get("comment")
+            if not isinstance(comment, str) or not comment.strip():
+                problems.append(f"quality_scale.yaml: '{rule}' needs a comment (why)")
+            if status == "done" and (contradiction := evidence.get(rule)):
+                problems.append(
+                    f"quality_scale.yaml: '{rule}' is marked done but {contradiction}"
+                )
+    return problems
+
+
+def quality_scale_evidence(integration: Path, repo_root: Path) -> dict[str, str | None]:
+    """What the repository says about the rules that can be checked mechanically."""
+
+    def source(name: str) -> str:
+        path = integration / name
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+    def unless(holds: bool, contradiction: str) -> str | None:
+        return None if holds else contradiction
+
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    actions = set(load_yaml(integration / "services.yaml") or {})
+    code = {
+        path.name: path.read_text(encoding="utf-8") for path in integration.glob("*.py")
+    }
+    platforms = [name for name in code if name.removesuffix(".py") in PLATFORMS]
+    manifest = load_json(integration / "manifest.json")
+    translations = load_json(integration / "translations" / "en.json")
+    discovery_keys = {"bluetooth", "dhcp", "homekit", "mqtt", "ssdp", "usb", "zeroconf"}
+    return {
+        "docs-actions": unless(
+            all(f"`{name}`" in readme_section(readme, "Actions") for name in actions),
+            "the README's Actions section does not name every action",
+        ),
+        "docs-examples": unless(
+            "```yaml" in readme_section(readme, "Examples"),
+            "the README's Examples section has no YAML example",
+        ),
+        "docs-supported-functions": unless(
+            bool(readme_section(readme, "Entities"))
+            and bool(readme_section(readme, "Actions")),
+            "the README does not describe the entities and actions",
+        ),
+        "docs-installation-instructions": unless(
+            bool(readme_section(readme, "Installation")),
+            "the README has no Installation section",
+        ),
+        "docs-removal-instructions": unless(
+            bool(readme_section(readme, "Removal")), "the README has no Removal section"
+        ),
+        "docs-troubleshooting": unless(
+            bool(readme_section(readme, "Troubleshooting")),
+            "the README has no Troubleshooting section",
+        ),
+        "docs-known-limitations": unless(
+            bool(readme_section(readme, "Limits")), "the README has no Limits section"
+        ),
+        "action-setup": unless(
+            "async def async_setup(" in source("__init__.py")
+            and (integration / "services.yaml").is_file(),
+            "__init__.py registers no actions in async_setup",
+        ),
+        "brands": unless(
+            (integration / "brand" / "icon.png").is_file(), "brand/icon.png is missing"
+        ),
+        "config-flow": unless(
+            manifest.get("config_flow") is True and "config_flow.py" in code,
+            "there is no config flow",
+        ),
+        "runtime-data": unless(
+            "runtime_data" in source("__init__.py"), "__init__.py sets no runtime_data"
+        ),
+        "unique-config-entry": unless(
+            "async_set_unique_id" in source("config_flow.py"),
+            "the config flow sets no unique id",
+        ),
+        "config-entry-unloading": unless(
+            "async def async_unload_entry(" in source("__init__.py"),
+            "__init__.py has no async_unload_entry",
+        ),
+        "reauthentication-flow": unless(
+            "async_step_reauth" in source("config_flow.py"),
+            "the config flow has no reauth step",
+        ),
+        "parallel-updates": unless(
+            bool(platforms)
+            and all("PARALLEL_UPDATES" in code[name] for name in platforms),
+            "a platform module does not set PARALLEL_UPDATES",
+        ),
+        "has-entity-name": unless(
+            any("_attr_has_entity_name = True" in text for text in code.values()),
+            "no entity sets _attr_has_entity_name",
+        ),
+        "devices": unless(
+            any("DeviceInfo(" in text for text in code.values()),
+            "no entity has a device",
+        ),
+        "diagnostics": unless(
+            "async_get_config_entry_diagnostics" in source("diagnostics.py"),
+            "diagnostics.py does not provide config entry diagnostics",
+        ),
+        "discovery": unless(
+            bool(discovery_keys & set(manifest)), "manifest.json declares no discovery"
+        ),
+        "entity-translations": unless(
+            "entity" in translations, "en.json has no entity translations"
+        ),
+        "exception-translations": unless(
+            "exceptions" in translations, "en.json has no exception translations"
+        ),
+        "icon-translations": unless(
+            (integration / "icons.json").is_file(), "icons.json is missing"
+        ),
+        "reconfiguration-flow": unless(
+            "async_step_reconfigure" in source("config_flow.py"),
+            "the config flow has no reconfigure step",
+        ),
+        "repair-issues": unless(
+            "async_create_issue" in source("repairs.py"), "no repair issue is raised"
+        ),
+        "inject-websession": unless(
+            "async_get_clientsession" in source("__init__.py"),
+            "the clients do not get Home Assistant's session",
+        ),
+        "strict-typing": unless(
+            "mypy --strict"
+            in (repo_root / "scripts" / "lint").read_text(encoding="utf-8"),
+            "scripts/lint does not run mypy --strict",
+        ),
+    }
+
+
+def load_yaml(path: Path) -> Any:
+    """Read a YAML file (anchors allowed, as Home Assistant's loader does)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def readme_section(readme: str, title: str) -> str:
+    """The text of a `##` section, without HTML comments (empty when absent)."""
+    match = re.search(
+        rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", readme, re.MULTILINE | re.DOTALL
+    )
+    if match is None:
+        return ""
+    return re.sub(r"<!--.*?-->", "", match.group(1), flags=re.DOTALL).strip()
+
+
+def _lookup(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = tree
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
