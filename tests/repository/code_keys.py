@@ -311,14 +311,20 @@ class _Module:
             kw = {k.arg: k.value for k in node.keywords if k.arg}
             if name == "async_abort" and "reason" in kw:
                 yield "abort", kw["reason"], node
-            if name in {"async_show_form", "async_show_menu"} and "step_id" in kw:
-                yield "step", kw["step_id"], node
-            if name == "async_show_menu" and isinstance(
-                kw.get("menu_options"), ast.List | ast.Tuple
-            ):
-                for step in self.values(kw["step_id"], node):
-                    for option in kw["menu_options"].elts:  # type: ignore[union-attr]
-                        yield f"step.{step}.menu_options", option, node
+            if name in {"async_show_form", "async_show_menu"}:
+                # Without `step_id` (deprecated) the step is the method's.
+                step = kw.get("step_id") or self._step_of(node)
+                if step is None:
+                    self.package.unresolved.append(
+                        Unresolved(self.where(node), f"{name} outside a step")
+                    )
+                    return
+                yield "step", step, node
+                options = kw.get("menu_options")
+                if isinstance(options, ast.List | ast.Tuple):
+                    for step_id in self.values(step, node):
+                        for option in options.elts:
+                            yield f"step.{step_id}.menu_options", option, node
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if (
@@ -344,6 +350,13 @@ class _Module:
                     else node.value
                 )
                 yield from _dict_values("error", first, node)
+
+    def _step_of(self, node: ast.AST) -> ast.expr | None:
+        """The step a form belongs to: its `async_step_<id>` method, as a literal."""
+        function = self._enclosing_function(node)
+        if function is None or not function.name.startswith("async_step_"):
+            return None
+        return ast.Constant(function.name.removeprefix("async_step_"))
 
     # --- resolving values ---------------------------------------------------------
 
