@@ -38,7 +38,7 @@ from .access.model import (
     RevokeReason,
     RuleSettings,
 )
-from .access.planner import plan
+from .access.planner import PlannerCache, plan
 from .access.rules import desired_access
 from .api.errors import (
     ApiAuthError,
@@ -208,6 +208,9 @@ class SyncEngine:
         self._cancel_timer: CALLBACK_TYPE | None = None
         self._cancel_retry: CALLBACK_TYPE | None = None
         self._stopped = False
+        # Members with nothing to do are not planned again until their inputs
+        # change or their next instant comes; syncs never overlap (the lock).
+        self._planner_cache = PlannerCache()
         self.status = SyncStatus()
 
     @property
@@ -363,6 +366,7 @@ class SyncEngine:
                 horizon=inputs.horizon,
                 tapkey_grants=inputs.grants,
                 contacts=contacts,
+                cache=self._planner_cache,
             )
             return desired, result
 
