@@ -83,9 +83,9 @@ def async_prepare_entities(
 ) -> None:
     """Before the platforms: hub device, device clean-up, the shared view.
 
-    The hub device exists before any access-group device names it as
-    `via_device`. Devices follow renamed entries and access groups, and
-    devices of access groups that no longer exist are removed.
+    The hub device exists before any access-group device links to it.
+    Devices follow renamed entries and access groups, and devices of access
+    groups that no longer exist are removed.
     """
     hub = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id, **hub_device_info(entry)
