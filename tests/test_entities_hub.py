@@ -87,8 +87,8 @@ def record_access_events(hass: HomeAssistant) -> list[Seen]:
                 attributes["member"],
                 tuple(attributes["access_groups"]),
                 attributes["lock"],
-                attributes["valid_from"],
-                attributes["valid_before"],
+                attributes["start"],
+                attributes["end"],
                 attributes["error"],
             )
         )

@@ -25,8 +25,8 @@ PARALLEL_UPDATES = 0
 ATTR_MEMBER: Final = "member"
 ATTR_ACCESS_GROUPS: Final = "access_groups"
 ATTR_LOCK: Final = "lock"
-ATTR_VALID_FROM: Final = "valid_from"
-ATTR_VALID_BEFORE: Final = "valid_before"
+ATTR_START: Final = "start"
+ATTR_END: Final = "end"
 ATTR_ERROR: Final = "error"
 
 ACCESS_CHANGES: Final = EventEntityDescription(
@@ -78,8 +78,9 @@ def event_attributes(view: AccessView, event: AccessEvent) -> dict[str, Any]:
             if group_id in subentries
         ],
         ATTR_LOCK: _target_title(view, event.target_id),
-        ATTR_VALID_FROM: _isoformat(event.valid_from),
-        ATTR_VALID_BEFORE: _isoformat(event.valid_before),
+        # The grant's validity; the end is exclusive, as in the calendar.
+        ATTR_START: _isoformat(event.valid_from),
+        ATTR_END: _isoformat(event.valid_before),
         ATTR_ERROR: event.error,
     }
 
