@@ -124,10 +124,10 @@ async def test_sync_now_reads_spacebring_and_syncs(
     )
 
 
-async def test_sync_now_says_when_spacebring_does_not_answer(
+async def test_sync_now_fails_when_spacebring_does_not_answer(
     hass: HomeAssistant, load_tiny_entry: LoadEntry, tiny_sandbox: RunningSandbox
 ) -> None:
-    """The press fails with a translated error instead of silently."""
+    """Without Spacebring's data no sync runs, and the press says so."""
     await load_tiny_entry()
     tiny_sandbox.faults.fail_randomly(
         1.0, (FaultKind.SERVER_ERROR,), route=SUBSCRIPTIONS_ROUTE
@@ -141,7 +141,33 @@ async def test_sync_now_says_when_spacebring_does_not_answer(
             blocking=True,
         )
 
-    assert raised.value.translation_key == "spacebring_update_failed"
+    assert raised.value.translation_key == "spacebring_unavailable"
+
+
+async def test_sync_now_fails_when_tapkey_refuses_changes(
+    hass: HomeAssistant, load_tiny_entry: LoadEntry, tiny_sandbox: RunningSandbox
+) -> None:
+    """Grants Tapkey refused make the press fail, saying how many."""
+    await load_tiny_entry()
+    tiny_sandbox.faults.add(
+        FaultRule(
+            kinds=(FaultKind.SERVER_ERROR,),
+            route="/api/v1/Owners/*/Grants",
+            method="PUT",
+        )
+    )
+    book_room_3_for_alan(tiny_sandbox)
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(
+            BUTTON_DOMAIN,
+            SERVICE_PRESS,
+            {"entity_id": hub_entity(hass, "button", "sync_now")},
+            blocking=True,
+        )
+
+    assert raised.value.translation_key == "sync_failed"
+    assert raised.value.translation_placeholders == {"count": "2"}
 
 
 async def test_access_events_for_grants_made(

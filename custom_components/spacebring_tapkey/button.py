@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .access_view import access_view
 from .const import DOMAIN
@@ -20,31 +19,39 @@ if TYPE_CHECKING:
 
     from . import SpacebringTapkeyConfigEntry, SpacebringTapkeyData
 
-# Pressing reads both services; one press at a time per entry is plenty.
+# A press reads both services and syncs; one at a time per entry is plenty.
 PARALLEL_UPDATES = 1
 
 
 async def async_sync_now(data: SpacebringTapkeyData) -> None:
-    """Read Tapkey, then Spacebring, whose update starts the sync.
+    """Read Tapkey and Spacebring again, then sync, as the sync-now action does.
 
-    Tapkey goes first so that the sync sees grants changed by hand. Raises
-    a translated error when a service did not answer.
+    Tapkey goes first so that the sync sees grants changed by hand. Raises a
+    translated error when the sync could not run or changes failed in Tapkey
+    (they are retried on their own).
     """
     await data.tapkey.async_refresh()
-    _raise_if_failed(data.tapkey, "tapkey_update_failed")
     await data.spacebring.async_refresh()
-    _raise_if_failed(data.spacebring, "spacebring_update_failed")
-
-
-def _raise_if_failed[T](
-    coordinator: DataUpdateCoordinator[T], translation_key: str
-) -> None:
-    if not coordinator.last_update_success:
+    # The Spacebring update has already asked for a sync; awaiting one more
+    # makes the press return only once the result shows.
+    if await data.sync.async_sync() is None:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key=_why_no_sync(data)
+        )
+    if failed := data.sync.status.failed:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key=translation_key,
-            translation_placeholders={"error": str(coordinator.last_exception)},
+            translation_key="sync_failed",
+            translation_placeholders={"count": str(failed)},
         )
+
+
+def _why_no_sync(data: SpacebringTapkeyData) -> str:
+    if not data.spacebring.last_update_success:
+        return "spacebring_unavailable"
+    if data.tapkey.last_update_success and not data.tapkey.data.owner_available:
+        return "locking_system_unavailable"
+    return "tapkey_unavailable"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,5 +81,5 @@ class SyncButton(SpacebringTapkeyEntity, ButtonEntity):
     entity_description: SyncButtonEntityDescription
 
     async def async_press(self) -> None:
-        """Read both services and sync."""
+        """Read both services and sync; raise when that did not work out."""
         await self.entity_description.press_fn(self._view.data)
