@@ -138,15 +138,26 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
 async def _async_sync_now(hass: HomeAssistant, call: ServiceCall) -> None:
     """Read both services again and sync."""
-    data = _loaded_entry(hass, call).runtime_data
+    await async_sync_now(_loaded_entry(hass, call).runtime_data)
+
+
+async def async_sync_now(data: SpacebringTapkeyData) -> None:
+    """Read Tapkey and Spacebring again, then sync (the action and the button).
+
+    Tapkey goes first so that the sync sees grants changed by hand. Raises a
+    translated error when the sync could not run or changes failed in Tapkey
+    (they are retried on their own).
+    """
     await data.tapkey.async_refresh()
     await data.spacebring.async_refresh()
+    # The Spacebring update has already asked for a sync; awaiting one more
+    # returns only once the result shows.
     await _async_sync(data)
-    if data.sync.status.failed:
+    if failed := data.sync.status.failed:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="sync_failed",
-            translation_placeholders={"count": str(data.sync.status.failed)},
+            translation_placeholders={"count": str(failed)},
         )
 
 
@@ -348,7 +359,7 @@ async def _async_sync(data: SpacebringTapkeyData) -> None:
         return
     if not data.spacebring.last_update_success:
         key = "spacebring_unavailable"
-    elif not data.tapkey.data.owner_available:
+    elif data.tapkey.last_update_success and not data.tapkey.data.owner_available:
         key = "locking_system_unavailable"
     else:
         key = "tapkey_unavailable"
