@@ -15,6 +15,7 @@ with a token issued by the sandbox.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+import functools
 import socket
 import time
 from typing import Any, Final
@@ -33,6 +34,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
+from custom_components.spacebring_tapkey.api import (
+    http as api_http,
+    tapkey as tapkey_api,
+)
 from custom_components.spacebring_tapkey.const import (
     CONF_LOCATION_ID,
     CONF_LOCATION_NAME,
@@ -74,6 +79,16 @@ async def ha_sandbox(
         seed=SANDBOX_SEED, scale=Scale.parse("small"), now=clock.now()
     )
     world.tapkey.auto_approve = True
+    # Tapkey documents no rate limit and the sandbox enforces none; the
+    # client's own pacing is tested in tests/api, here it would only add
+    # seconds to every first sync.
+    monkeypatch.setattr(tapkey_api, "DEFAULT_REQUESTS_PER_SECOND", 500.0)
+    # The same attempts and order as in production, with short waits between.
+    monkeypatch.setattr(
+        api_http,
+        "RetryPolicy",
+        functools.partial(api_http.RetryPolicy, backoff_base=0.02, backoff_max=0.1),
+    )
     async with run_sandbox(world, clock=clock, shutdown_timeout=0.1) as sandbox:
         monkeypatch.setenv(SANDBOX_URL_ENV, sandbox.base_url)
         yield sandbox
