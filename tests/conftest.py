@@ -6,7 +6,13 @@ import pytest
 
 from custom_components.spacebring_tapkey.const import DOMAIN
 
-pytest_plugins = ["pytest_homeassistant_custom_component"]
+# Fixture modules for every test: Home Assistant's test harness, the live
+# sandbox for Home Assistant tests, and the entity tests' small world.
+pytest_plugins = [
+    "pytest_homeassistant_custom_component",
+    "tests.ha_sandbox",
+    "tests.entity_world",
+]
 
 __all__ = ["DOMAIN"]
 

@@ -1,7 +1,6 @@
 """A tiny coworking space for the entity tests, served by the sandbox.
 
-Load with `pytest_plugins = ["tests.ha_sandbox", "tests.entity_world"]` and
-freeze time at `NOW` (`@pytest.mark.freeze_time(NOW, tick=True)`): the
+Loaded by tests/conftest.py. Freeze time at `NOW` (`@pytest.mark.freeze_time(NOW, tick=True)`): the
 records sit at fixed dates around Monday 2 March 2026 in Vienna.
 
 - Ada Lovelace has the Flex plan (since 1 February, no end date), which

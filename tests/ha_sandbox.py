@@ -1,6 +1,6 @@
 """Home Assistant test fixtures that point the integration at a live sandbox.
 
-Load with `pytest_plugins = ["tests.ha_sandbox"]`. `ha_sandbox` starts the
+Loaded by tests/conftest.py. `ha_sandbox` starts the
 demo sandbox in the test's event loop on a free loopback port, sets the
 developer override so that the integration talks to it, and lets Tapkey's
 sign-in page approve on its own. `tapkey_credentials` registers the

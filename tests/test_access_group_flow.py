@@ -50,7 +50,6 @@ from sandbox.tapkey_records import OwnerAccount
 if TYPE_CHECKING:
     from .ha_sandbox import EntryFactory
 
-pytest_plugins = ["tests.ha_sandbox"]
 
 pytestmark = pytest.mark.usefixtures("tapkey_credentials")
 

@@ -33,8 +33,6 @@ from .entity_world import (
     vienna,
 )
 
-pytest_plugins = ["tests.ha_sandbox", "tests.entity_world"]
-
 FLEX = AccessReason(SourceKind.SUBSCRIPTION, "sub-1", "Flex plan")
 ROOM_3 = AccessReason(SourceKind.BOOKING, "booking-1", "Room 3")
 ROOM_3_AGAIN = AccessReason(SourceKind.BOOKING, "booking-2", "Room 3")

@@ -47,7 +47,6 @@ from sandbox.tapkey_generate import ANNEX_OWNER_NAME, DEMO_OWNER_NAME
 if TYPE_CHECKING:
     from .ha_sandbox import EntryFactory, SignIn
 
-pytest_plugins = ["tests.ha_sandbox"]
 
 pytestmark = pytest.mark.usefixtures("tapkey_credentials")
 

@@ -30,8 +30,6 @@ from sandbox.server import RunningSandbox
 from .ha_sandbox import EntryFactory
 from .sync_support import add_front_door_group
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 # Monday 2 March 2026, 08:00 in Vienna: the demo world is built around now.
 START = "2026-03-02T07:00:00+00:00"
 

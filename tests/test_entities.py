@@ -32,7 +32,6 @@ from .entity_world import (
     entity_id,
 )
 
-pytest_plugins = ["tests.ha_sandbox", "tests.entity_world"]
 pytestmark = pytest.mark.freeze_time(NOW, tick=True)
 
 LAST_SYNC = "sensor.tiny_hub_tiny_hub_locks_last_successful_sync"

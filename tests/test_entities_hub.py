@@ -30,7 +30,6 @@ from .entity_world import (
     vienna,
 )
 
-pytest_plugins = ["tests.ha_sandbox", "tests.entity_world"]
 pytestmark = pytest.mark.freeze_time(NOW, tick=True)
 
 SUBSCRIPTIONS_ROUTE = "/subscriptions/v1*"

@@ -35,8 +35,6 @@ from .entity_world import (
     vienna,
 )
 
-pytest_plugins = ["tests.ha_sandbox", "tests.entity_world"]
-
 OFFICE_HOURS = access_group_data(
     "Front door",
     refs=[FLEX_REF, ROOM_3_REF],

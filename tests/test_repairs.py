@@ -44,8 +44,6 @@ from .sync_support import (
     lock_id,
 )
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Load the entry and let its first sync finish."""

@@ -44,8 +44,6 @@ from .sync_support import (
     tapkey_grants,
 )
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 GUEST = "Plumber.Visit@Example.org"
 GUEST_ID = "plumber.visit@example.org"
 

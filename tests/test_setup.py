@@ -20,8 +20,6 @@ from .sync_support import (
     tapkey_grants,
 )
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 
 async def test_entry_loads_and_first_sync_grants_access(
     hass: HomeAssistant,

@@ -40,8 +40,6 @@ from .sync_support import (
     tapkey_grants,
 )
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 VIENNA = ZoneInfo("Europe/Vienna")
 HORIZON = timedelta(days=14)
 ROOMS = "Meeting rooms"

@@ -27,8 +27,6 @@ from .sync_support import (
     tapkey_grants,
 )
 
-pytest_plugins = ["tests.ha_sandbox"]
-
 
 async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)

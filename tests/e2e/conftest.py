@@ -180,10 +180,19 @@ def serve_brand_image(route: Route) -> None:
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest, artifacts: Path) -> Iterator[Page]:
-    """A chromium page in the demo space's time zone."""
-    from playwright.sync_api import sync_playwright
+def page(
+    request: pytest.FixtureRequest, artifacts: Path, dev_instance: DevInstance
+) -> Iterator[Page]:
+    """A chromium page in the demo space's time zone; its console is kept.
 
+    It closes before `dev_instance` stops, so a failure's screenshot shows
+    Home Assistant still running.
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+
+    console: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
@@ -197,8 +206,10 @@ def page(request: pytest.FixtureRequest, artifacts: Path) -> Iterator[Page]:
                 f"https://brands.home-assistant.io/**/{DOMAIN}/*", serve_brand_image
             )
             page = context.new_page()
+            page.on("console", lambda line: console.append(f"{line.type}: {line.text}"))
             yield page
             if request.node.stash.get(CALL_FAILED, False):
                 page.screenshot(path=artifacts / "failed.png", animations="disabled")
         finally:
             browser.close()
+            (artifacts / "browser-console.log").write_text("\n".join(console), "utf-8")
