@@ -37,16 +37,13 @@ from sandbox.spacebring_demo import MAIN_LOCATION_TITLE
 from sandbox.tapkey_generate import DEMO_OWNER_NAME
 
 from .dev_onboard import DEV_PASSWORD, DEV_USERNAME, HomeAssistantApiError, prepare
+from .dev_requirements import ensure_requirements
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 REPO: Final = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG: Final = REPO / "config"
-# Home Assistant installs its frontend at run time, but uv's exact sync of
-# .venv would remove it again, and Home Assistant clears <config>/deps in a
-# new config directory: so it lives in a directory of its own in the venv.
-FRONTEND_DEPS: Final = Path(sys.prefix) / "home-assistant-frontend"
 # configuration.yaml reads the port and URL from these (default 8123).
 PORT_ENV: Final = "SPACEBRING_TAPKEY_DEV_PORT"
 URL_ENV: Final = "SPACEBRING_TAPKEY_DEV_URL"
@@ -63,6 +60,8 @@ class Layout:
     config: Path
     port: int
     sandbox_port: int
+    # Packages Home Assistant needs beyond .venv (see dev_requirements).
+    deps: Path
 
     @property
     def url(self) -> str:
@@ -108,41 +107,6 @@ def prepare_config(config: Path) -> None:
     if not (config / "configuration.yaml").exists():
         shutil.copy(DEFAULT_CONFIG / "configuration.yaml", config)
     link_integration(config)
-
-
-def frontend_requirement() -> str:
-    """The frontend package this Home Assistant release asks for."""
-    from homeassistant.components import frontend
-
-    manifest = Path(frontend.__file__).with_name("manifest.json")
-    (requirement,) = json.loads(manifest.read_text(encoding="utf-8"))["requirements"]
-    return str(requirement)
-
-
-def ensure_frontend(deps: Path) -> None:
-    """Install the frontend into `deps` unless the wanted version is there."""
-    requirement = frontend_requirement()
-    name, _, version = requirement.partition("==")
-    if (deps / f"{name.replace('-', '_')}-{version}.dist-info").is_dir():
-        return
-    shutil.rmtree(deps, ignore_errors=True)  # another release's frontend
-    uv = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
-    print(f"Installing {requirement} into {deps} ...", flush=True)
-    subprocess.run(  # noqa: S603 - fixed arguments
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--python",
-            sys.executable,
-            "--target",
-            str(deps),
-            requirement,
-        ],
-        check=True,
-    )
 
 
 def check_port_free(port: int) -> None:
@@ -283,13 +247,13 @@ async def wait_for_exit(
 
 
 def home_assistant_env(layout: Layout) -> dict[str, str]:
-    """Home Assistant's environment: the sandbox override, port, frontend."""
+    """Home Assistant's environment: the sandbox override, port, packages."""
     return os.environ | {
         SANDBOX_URL_ENV: layout.sandbox_url,
         PORT_ENV: str(layout.port),
         URL_ENV: layout.url,
         "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(FRONTEND_DEPS), os.environ.get("PYTHONPATH")])
+            filter(None, [str(layout.deps), os.environ.get("PYTHONPATH")])
         ),
     }
 
@@ -329,7 +293,7 @@ async def start(
                 "homeassistant",
                 "--config",
                 str(layout.config),
-                # The venv is uv's; see FRONTEND_DEPS.
+                # The venv is uv's; see dev_requirements.
                 "--skip-pip",
                 "--log-no-color",
             ],
@@ -383,11 +347,12 @@ def main() -> None:
         "--ready-file", type=Path, help="write the URLs here (JSON) once ready"
     )
     args = parser.parse_args()
-    layout = Layout(args.config.resolve(), args.port, args.sandbox_port)
-    check_port_free(layout.port)
-    check_port_free(layout.sandbox_port)
-    prepare_config(layout.config)
-    ensure_frontend(FRONTEND_DEPS)
+    check_port_free(args.port)
+    check_port_free(args.sandbox_port)
+    config = args.config.resolve()
+    prepare_config(config)
+    deps = ensure_requirements(config / "configuration.yaml")
+    layout = Layout(config, args.port, args.sandbox_port, deps)
     try:
         asyncio.run(run(layout, args.ready_file, started))
     except (

@@ -34,6 +34,10 @@ class HomeAssistantApiError(Exception):
     """Home Assistant answered a set-up request with an error."""
 
 
+class UnknownCommandError(HomeAssistantApiError):
+    """This Home Assistant release has no such websocket command."""
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """An access token and the refresh token it belongs to."""
@@ -74,7 +78,10 @@ class Websocket:
         """The result of the command sent as `message_id`."""
         reply = await self._receive(message_id, "result")
         if not reply["success"]:
-            raise HomeAssistantApiError(reply["error"]["message"])
+            error = reply["error"]
+            if error["code"] == "unknown_command":
+                raise UnknownCommandError(error["message"])
+            raise HomeAssistantApiError(error["message"])
         return reply["result"]
 
     async def call(self, command: str, **fields: Any) -> Any:
@@ -247,6 +254,24 @@ async def register_tapkey_credentials(websocket: Websocket) -> bool:
     return True
 
 
+async def confirm_http_settings(websocket: Websocket) -> bool:
+    """Confirm the `http:` settings of configuration.yaml; whether there were new ones.
+
+    Newer releases keep new HTTP settings pending until someone confirms
+    them, and return to the previous ones (port 8123 on every interface)
+    after a few minutes; older releases just use them.
+    """
+    try:
+        settings = await websocket.call("http/config")
+    except UnknownCommandError:
+        return False
+    pending = settings["pending"]
+    if pending is None or pending.get("error"):
+        return False
+    await websocket.call("http/config/promote")
+    return True
+
+
 async def wait_until_running(websocket: Websocket) -> None:
     """Wait until Home Assistant has started every integration."""
     subscription = await websocket.send(
@@ -272,6 +297,8 @@ async def prepare(session: aiohttp.ClientSession, base_url: str) -> list[str]:
                 done += [
                     f"removed onboarding's suggestion {title!r}" for title in removed
                 ]
+            if await confirm_http_settings(websocket):
+                done.append("confirmed the http: settings of configuration.yaml")
             if await register_tapkey_credentials(websocket):
                 done.append("registered the sandbox's Tapkey OAuth client")
     finally:

@@ -63,9 +63,11 @@ class Screenshots:
 
 
 def action(page: Page, name: str) -> Locator:
-    """A dialog's action: a button, or in newer frontends at times a link."""
-    return page.get_by_role("button", name=name).or_(
-        page.get_by_role("link", name=name)
+    """A dialog's action: a button, a link, or a button in a link."""
+    return (
+        page.get_by_role("button", name=name)
+        .or_(page.get_by_role("link", name=name))
+        .first
     )
 
 
@@ -143,9 +145,27 @@ def finish(page: Page, shots: Screenshots, created: str, shot: str) -> None:
 
 
 def pick(page: Page, field: str, option: str) -> None:
-    """Add an option to a multiple-choice drop-down."""
-    page.get_by_role("combobox", name=field).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Add an option to a multiple-choice field.
+
+    Home Assistant 2025.4 shows a drop-down; 2026.10 a button that opens a
+    list.
+    """
+    # 2025.4's drop-down has a toggle button of the same name: either opens.
+    page.get_by_role("combobox", name=field).or_(
+        page.get_by_role("button", name=field)
+    ).first.click()
+    # Lists opened before stay in the page, hidden.
+    item = page.get_by_role("option", name=option, exact=True).or_(
+        page.locator("ha-combo-box-item")
+        .get_by_text(option, exact=True)
+        .filter(visible=True)
+    )
+    # A real click scrolls the form to the item, and scrolling closes the
+    # 2026.10 list: the click goes to the item where it is.
+    item.dispatch_event("click")
+    expect(
+        page.locator("ha-input-chip").get_by_text(option, exact=True)
+    ).to_be_visible()
 
 
 def add_access_group(page: Page, shots: Screenshots, url: str) -> None:
