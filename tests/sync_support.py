@@ -103,6 +103,26 @@ def add_front_door_group(
     )
 
 
+def add_meeting_rooms_group(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    sandbox: RunningSandbox,
+    resource_types: list[str],
+) -> ConfigSubentry:
+    """One access group: bookings of these resource types open the meeting rooms."""
+    meeting_rooms = next(
+        group.id
+        for group in demo_owner(sandbox).lock_groups.values()
+        if group.title == "Meeting rooms"
+    )
+    return add_access_group(
+        hass,
+        entry,
+        "Meeting rooms",
+        {CONF_RESOURCE_TYPES: resource_types, CONF_LOCK_GROUPS: [meeting_rooms]},
+    )
+
+
 def tapkey_grants(sandbox: RunningSandbox) -> list[Grant]:
     """Every grant of the demo locking system, revoked ones included."""
     return list(demo_owner(sandbox).grants.values())

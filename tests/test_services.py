@@ -20,7 +20,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.spacebring_tapkey.const import (
     CONF_DRY_RUN,
     CONF_LOCK_GROUPS,
-    CONF_RESOURCE_TYPES,
     DOMAIN,
 )
 from custom_components.spacebring_tapkey.services import (
@@ -35,8 +34,8 @@ from sandbox.server import RunningSandbox
 
 from .ha_sandbox import EntryFactory
 from .sync_support import (
-    add_access_group,
     add_front_door_group,
+    add_meeting_rooms_group,
     demo_owner,
     granted_openers,
     lock_id,
@@ -58,17 +57,7 @@ async def entry(
     """An entry with a front-door group and a meeting-room group, synced once."""
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
-    meeting_rooms = next(
-        group.id
-        for group in demo_owner(ha_sandbox).lock_groups.values()
-        if group.title == "Meeting rooms"
-    )
-    add_access_group(
-        hass,
-        entry,
-        "Meeting rooms",
-        {CONF_RESOURCE_TYPES: ["meetingRoom"], CONF_LOCK_GROUPS: [meeting_rooms]},
-    )
+    add_meeting_rooms_group(hass, entry, ha_sandbox, ["meetingRoom"])
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry

@@ -22,18 +22,14 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spacebring_tapkey.access.model import PlanResult
 from custom_components.spacebring_tapkey.api.spacebring import NewSubscriptionItem
-from custom_components.spacebring_tapkey.const import (
-    CONF_LOCK_GROUPS,
-    CONF_RESOURCE_TYPES,
-)
 from sandbox.faults import FaultKind
 from sandbox.server import RunningSandbox
 from sandbox.spacebring_records import iso, membership as membership_record
 
 from .ha_sandbox import EntryFactory
 from .sync_support import (
-    add_access_group,
     add_front_door_group,
+    add_meeting_rooms_group,
     demo_owner,
     desired_openers,
     granted_openers,
@@ -179,20 +175,7 @@ async def scenario(
     """An entry with a front-door group and a meeting-room group, set up."""
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
-    meeting_rooms = next(
-        group.id
-        for group in demo_owner(ha_sandbox).lock_groups.values()
-        if group.title == "Meeting rooms"
-    )
-    add_access_group(
-        hass,
-        entry,
-        "Meeting rooms",
-        {
-            CONF_RESOURCE_TYPES: ["room", "meetingRoom"],
-            CONF_LOCK_GROUPS: [meeting_rooms],
-        },
-    )
+    add_meeting_rooms_group(hass, entry, ha_sandbox, ["room", "meetingRoom"])
     scenario = Scenario(hass, ha_sandbox, entry)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
