@@ -150,7 +150,8 @@ def ensure_requirements(configuration: Path) -> Path:
     for other in DEPS_ROOT.glob("*"):
         if other != target:  # another release's packages
             shutil.rmtree(other)
-    domains = integrations_to_set_up(configured_domains(configuration))
+    custom = {path.parent.name for path in CUSTOM_COMPONENTS.glob("*/manifest.json")}
+    domains = integrations_to_set_up(configured_domains(configuration) | custom)
     if missing := missing_requirements(domains, [str(target), *sys.path]):
         names = ", ".join(Requirement(line).name for line in missing)
         print(f"Installing into {target}: {names} ...", flush=True)
