@@ -340,9 +340,18 @@ def main() -> None:
         prog="scripts/develop",
         description="Run the sandbox and a Home Assistant dev instance using it.",
     )
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    parser.add_argument("--port", type=int, default=8123, help="Home Assistant")
-    parser.add_argument("--sandbox-port", type=int, default=8900)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="Home Assistant's config directory (default: config/)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8123, help="Home Assistant's port (8123)"
+    )
+    parser.add_argument(
+        "--sandbox-port", type=int, default=8900, help="the sandbox's port (8900)"
+    )
     parser.add_argument(
         "--ready-file", type=Path, help="write the URLs here (JSON) once ready"
     )
