@@ -178,3 +178,38 @@ async def test_revoke_all_revokes_only_what_the_entry_made(
     assert all(grants[grant_id].state == "Revoked" for grant_id in made)
     assert all(grants[grant_id].state == state for grant_id, state in others.items())
     assert not entry.runtime_data.sync.ledger_store.ledger.grants
+
+
+async def test_contact_deleted_in_tapkey_is_created_again(
+    hass: HomeAssistant,
+    ha_sandbox: RunningSandbox,
+    tapkey_credentials: None,
+    sandbox_entry: EntryFactory,
+) -> None:
+    """A grant refused for a contact gone from Tapkey succeeds at the next sync."""
+    entry = sandbox_entry()
+    add_front_door_group(hass, entry, ha_sandbox)
+    await _set_up(hass, entry)
+    owner = demo_owner(ha_sandbox)
+    sync = entry.runtime_data.sync
+    ledger = sync.ledger_store.ledger
+    email, contact_id = next(iter(sorted(ledger.contacts.items())))
+    # Someone deletes the member's contact and grants in the Tapkey portal.
+    for grant_id in [g.id for g in owner.grants.values() if g.contact_id == contact_id]:
+        del owner.grants[grant_id]
+    del owner.contacts[contact_id]
+    await entry.runtime_data.tapkey.async_refresh()
+
+    await sync.async_sync()
+    assert sync.status.failed > 0
+    assert email not in ledger.contacts
+
+    await sync.async_sync()
+    await entry.runtime_data.tapkey.async_refresh()
+    result = await sync.async_sync()
+
+    assert sync.status.failed == 0
+    assert result is not None
+    assert not result.actions
+    assert ledger.contacts[email] != contact_id
+    assert ledger.contacts[email] in owner.contacts

@@ -454,7 +454,13 @@ class SyncEngine:
 
         async def create(action: CreateGrant) -> None:
             contact_id = action.contact_id or ledger.contacts[action.email]
-            grant = await self._writer.create_grant(action, contact_id)
+            try:
+                grant = await self._writer.create_grant(action, contact_id)
+            except ApiNotFoundError:
+                # The contact may have been deleted in Tapkey: forget it so
+                # the next plan looks it up (or creates it) again.
+                ledger.contacts.pop(action.email, None)
+                raise
             ledger.add(
                 action.to_ledger_entry(
                     grant_id=grant.id,
