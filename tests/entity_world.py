@@ -1,7 +1,8 @@
 """A tiny coworking space for the entity tests, served by the sandbox.
 
 Loaded by tests/conftest.py. Freeze time at `NOW`
-(`@pytest.mark.freeze_time(NOW, tick=True)`): the records sit at fixed dates around Monday 2 March 2026 in Vienna.
+(`@pytest.mark.freeze_time(NOW, tick=True)`): the records sit at fixed
+dates around Monday 2 March 2026 in Vienna.
 
 - Ada Lovelace has the Flex plan (since 1 February, no end date), which
   opens the front door.
