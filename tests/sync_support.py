@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
@@ -121,6 +122,19 @@ def add_meeting_rooms_group(
         "Meeting rooms",
         {CONF_RESOURCE_TYPES: resource_types, CONF_LOCK_GROUPS: [meeting_rooms]},
     )
+
+
+async def set_up_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Set the entry up and wait for its first sync; return whether it loaded."""
+    loaded = await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return loaded
+
+
+def expire_access_token(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Make the stored Tapkey access token look expired (forces a refresh)."""
+    token = {**entry.data["token"], "expires_at": time.time() - 60}
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "token": token})
 
 
 def tapkey_grants(sandbox: RunningSandbox) -> list[Grant]:

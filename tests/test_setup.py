@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
@@ -16,7 +14,9 @@ from sandbox.tapkey_generate import CLEANING_EMAIL, DEMO_OWNER_NAME
 from .ha_sandbox import EntryFactory
 from .sync_support import (
     add_front_door_group,
+    expire_access_token,
     managed_grants,
+    set_up_entry,
     tapkey_grants,
 )
 
@@ -31,8 +31,7 @@ async def test_entry_loads_and_first_sync_grants_access(
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.LOADED
     data = entry.runtime_data
@@ -60,8 +59,7 @@ async def test_grants_made_by_others_are_untouched(
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await set_up_entry(hass, entry)
     await entry.runtime_data.sync.async_sync()
 
     after = {grant.id: grant for grant in tapkey_grants(ha_sandbox)}
@@ -82,13 +80,9 @@ async def test_expired_token_is_refreshed(
     """An expired access token is refreshed with the refresh token and stored."""
     entry = sandbox_entry()
     old_token = dict(entry.data["token"])
-    hass.config_entries.async_update_entry(
-        entry,
-        data={**entry.data, "token": {**old_token, "expires_at": time.time() - 60}},
-    )
+    expire_access_token(hass, entry)
 
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.LOADED
     assert entry.data["token"]["access_token"] != old_token["access_token"]
@@ -103,17 +97,10 @@ async def test_rejected_refresh_starts_reauth(
 ) -> None:
     """A refresh token Tapkey no longer accepts leads to a reauth flow."""
     entry = sandbox_entry()
-    hass.config_entries.async_update_entry(
-        entry,
-        data={
-            **entry.data,
-            "token": {**entry.data["token"], "expires_at": time.time() - 60},
-        },
-    )
+    expire_access_token(hass, entry)
     ha_sandbox.world.tapkey.oauth.revoke_all()
 
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -129,8 +116,7 @@ async def test_rejected_spacebring_credentials_start_reauth(
     """Spacebring answering 401 to the stored credentials leads to reauth."""
     entry = sandbox_entry(overrides={"spacebring_client_secret": "rotated"})
 
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.SETUP_ERROR
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -155,17 +141,10 @@ async def test_service_failure_retries_setup_later(
 ) -> None:
     """A 500 from Tapkey, Spacebring or the token endpoint means retry later."""
     entry = sandbox_entry()
-    hass.config_entries.async_update_entry(
-        entry,
-        data={
-            **entry.data,
-            "token": {**entry.data["token"], "expires_at": time.time() - 60},
-        },
-    )
+    expire_access_token(hass, entry)
     ha_sandbox.faults.fail_randomly(1.0, (kind,), route=route)
 
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
@@ -180,8 +159,7 @@ async def test_unreachable_services_retry_setup_later(
     """Nothing listening where Tapkey should be means retry later."""
     entry = sandbox_entry(overrides={"tapkey_url": closed_port_url + "/api/v1"})
 
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not await set_up_entry(hass, entry)
 
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
@@ -195,8 +173,7 @@ async def test_unload_stops_the_sync(
     """Unloading cancels the sync timers and leaves granted access in place."""
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await set_up_entry(hass, entry)
     granted = {grant.id for grant in managed_grants(ha_sandbox, entry)}
 
     assert await hass.config_entries.async_unload(entry.entry_id)

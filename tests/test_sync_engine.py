@@ -7,7 +7,6 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spacebring_tapkey.const import CONF_DRY_RUN, DOMAIN
 from custom_components.spacebring_tapkey.ledger import STORAGE_VERSION
@@ -24,13 +23,9 @@ from .sync_support import (
     demo_owner,
     lock_id,
     managed_grants,
+    set_up_entry,
     tapkey_grants,
 )
-
-
-async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_dry_run_plans_but_writes_nothing(
@@ -46,7 +41,7 @@ async def test_dry_run_plans_but_writes_nothing(
     hass.config_entries.async_update_entry(entry, options={CONF_DRY_RUN: True})
     add_front_door_group(hass, entry, ha_sandbox)
 
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
 
     status = entry.runtime_data.sync.status
     assert status.planned is not None
@@ -101,7 +96,7 @@ async def test_pending_revocations_run_first_on_start(
         },
     }
 
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
 
     assert owner.grants[grant.id].state == "Revoked"
     ledger = entry.runtime_data.sync.ledger_store.ledger
@@ -123,7 +118,7 @@ async def test_plan_limit_fails_new_members_only(
     events: list[AccessEvent] = []
     async_dispatcher_connect(hass, signal_access_event(entry.entry_id), events.append)
 
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
 
     status = entry.runtime_data.sync.status
     assert status.plan_limit_reached
@@ -147,7 +142,7 @@ async def test_next_sync_is_scheduled_at_the_planners_instant(
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
 
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
 
     status = entry.runtime_data.sync.status
     assert status.planned is not None
@@ -167,7 +162,7 @@ async def test_revoke_all_revokes_only_what_the_entry_made(
     others = {grant.id: grant.state for grant in tapkey_grants(ha_sandbox)}
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
     made = {grant.id for grant in managed_grants(ha_sandbox, entry)}
     assert made
 
@@ -189,7 +184,7 @@ async def test_contact_deleted_in_tapkey_is_created_again(
     """A grant refused for a contact gone from Tapkey succeeds at the next sync."""
     entry = sandbox_entry()
     add_front_door_group(hass, entry, ha_sandbox)
-    await _set_up(hass, entry)
+    assert await set_up_entry(hass, entry)
     owner = demo_owner(ha_sandbox)
     sync = entry.runtime_data.sync
     ledger = sync.ledger_store.ledger
