@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,23 +66,14 @@ class SpacebringCoordinator(DataUpdateCoordinator[SpacebringSnapshot]):
         # those starting within the horizon (plus grace) get grants ahead.
         options = entry_options(self.config_entry)
         now = dt_util.utcnow()
-        try:
+        with _update_errors(
+            auth_key="spacebring_auth_failed", update_key="spacebring_update_failed"
+        ):
             return await self.client.async_get_snapshot(
                 self.location_id,
                 bookings_from=now - options.grace_after,
                 bookings_until=now + options.horizon + options.grace_before,
             )
-        except ApiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="spacebring_auth_failed",
-            ) from err
-        except ApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="spacebring_update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
 
 
 class TapkeyCoordinator(DataUpdateCoordinator[TapkeyData]):
@@ -107,7 +100,9 @@ class TapkeyCoordinator(DataUpdateCoordinator[TapkeyData]):
         self.owner_id = owner_id
 
     async def _async_update_data(self) -> TapkeyData:
-        try:
+        with _update_errors(
+            auth_key="tapkey_auth_failed", update_key="tapkey_update_failed"
+        ):
             owners = await self.client.async_get_owners()
             if not any(owner.id == self.owner_id for owner in owners.items):
                 return TapkeyData(
@@ -122,17 +117,6 @@ class TapkeyCoordinator(DataUpdateCoordinator[TapkeyData]):
             grants = await self.client.async_get_grants(
                 self.owner_id, odata_filter=ACTIVE_GRANTS_FILTER
             )
-        except ApiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="tapkey_auth_failed",
-            ) from err
-        except ApiError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="tapkey_update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
         return TapkeyData(
             owner_available=True,
             locks=locks.items,
@@ -140,3 +124,20 @@ class TapkeyCoordinator(DataUpdateCoordinator[TapkeyData]):
             grants=grants.items,
             skipped=(*locks.skipped, *lock_groups.skipped, *grants.skipped),
         )
+
+
+@contextmanager
+def _update_errors(*, auth_key: str, update_key: str) -> Iterator[None]:
+    """Map client errors: rejected credentials start a reauth, the rest retry."""
+    try:
+        yield
+    except ApiAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key=auth_key
+        ) from err
+    except ApiError as err:
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=update_key,
+            translation_placeholders={"error": str(err)},
+        ) from err
